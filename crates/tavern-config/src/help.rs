@@ -1,0 +1,103 @@
+//! `tavern --help`: usage, subcommands, and every configuration key as a flag with its default.
+//!
+//! The key list is generated from [`Config::default`], so it cannot fall behind the model. The
+//! few keys whose empty default means something get a short note.
+
+use serde_json::Value;
+
+use crate::overlay::{self, Kind};
+use crate::sections::Config;
+
+/// Keys whose default needs a word of explanation.
+pub(crate) const NOTES: &[(&str, &str)] = &[
+    (
+        "database.address",
+        "empty: embedded SQLite under data_dir (Nakama: root@localhost:26257)",
+    ),
+    ("runtime.path", "empty: <data_dir>/modules"),
+    ("runtime.env", "KEY=VALUE; merged across files and flags"),
+    ("socket.response_headers", "Name=Value"),
+    ("socket.address", "empty: every interface"),
+    ("metrics.prometheus_port", "0: off"),
+    ("fleet.odin.app_id", "empty: ODIN Fleet adapter off"),
+];
+
+/// The full help text, ending with a newline.
+pub fn help_text() -> String {
+    let defaults = serde_json::to_value(Config::default()).unwrap_or(Value::Null);
+    let mut text = String::from(
+        "Tavern: a game server for Nakama's clients.\n\
+         \n\
+         Usage:\n\
+         \x20 tavern [FLAGS]                    run the server\n\
+         \x20 tavern migrate up [FLAGS]         apply database migrations, then exit\n\
+         \x20 tavern healthcheck [PORT]         exit 0 if the server on this machine answers\n\
+         \x20                                   (PORT defaults to 7350)\n\
+         \x20 tavern --version                  print the version\n\
+         \x20 tavern -h, --help                 print this help\n\
+         \n\
+         Configuration: built-in defaults, then each --config file in order, then flags.\n\
+         \x20 --config FILE                     a YAML file of sections and keys; may repeat\n\
+         \n\
+         Keys, as flags (--key VALUE or --key=VALUE; a boolean alone means true;\n\
+         repeat a list flag for several values):\n",
+    );
+    for (key, value) in overlay::leaves(&defaults) {
+        let flag = format!("--{key} {}", placeholder(value));
+        let mut line = format!("  {flag:<48} default {}", shown_default(value));
+        if let Some((_, note)) = NOTES.iter().find(|(name, _)| *name == key) {
+            line.push_str(&format!(" ({note})"));
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn placeholder(value: &Value) -> &'static str {
+    match Kind::of(value) {
+        Kind::Bool => "[BOOL]",
+        Kind::Integer => "INT",
+        Kind::List => "VALUE...",
+        Kind::Section | Kind::Text => "STRING",
+    }
+}
+
+fn shown_default(value: &Value) -> String {
+    match value {
+        Value::String(text) => format!("{text:?}"),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_listed_with_its_default() {
+        let text = help_text();
+        let defaults = serde_json::to_value(Config::default()).unwrap();
+        let leaves = overlay::leaves(&defaults);
+        assert!(leaves.len() > 70, "only {} keys", leaves.len());
+        for (key, value) in leaves {
+            let line = text
+                .lines()
+                .find(|line| line.trim_start().starts_with(&format!("--{key} ")))
+                .unwrap_or_else(|| panic!("--{key} missing from help"));
+            assert!(line.contains(&shown_default(value)), "{line}");
+        }
+        assert!(text.contains("  --socket.port INT"));
+        assert!(text.contains("default 7350"));
+        assert!(text.contains("tavern migrate up"));
+        assert!(text.contains("tavern healthcheck [PORT]"));
+    }
+
+    #[test]
+    fn notes_name_real_keys() {
+        let defaults = serde_json::to_value(Config::default()).unwrap();
+        for (key, _) in NOTES {
+            assert!(overlay::lookup(&defaults, key).is_some(), "{key}");
+        }
+    }
+}
