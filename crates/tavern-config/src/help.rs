@@ -1,26 +1,40 @@
 //! `tavern --help`: usage, subcommands, and every configuration key as a flag with its default.
 //!
 //! The key list is generated from [`Config::default`], so it cannot fall behind the model. The
-//! few keys whose empty default means something get a short note.
+//! few keys whose empty default means something, and the word-valued keys, get a short note.
 
 use serde_json::Value;
 
+use crate::choices::{LogFormat, LogLevel, SocketProtocol};
 use crate::overlay::{self, Kind};
 use crate::sections::Config;
 
-/// Keys whose default needs a word of explanation.
-pub(crate) const NOTES: &[(&str, &str)] = &[
-    (
-        "database.address",
-        "empty: embedded SQLite under data_dir (Nakama: root@localhost:26257)",
-    ),
-    ("runtime.path", "empty: <data_dir>/modules"),
-    ("runtime.env", "KEY=VALUE; merged across files and flags"),
-    ("socket.response_headers", "Name=Value"),
-    ("socket.address", "empty: every interface"),
-    ("metrics.prometheus_port", "0: off"),
-    ("fleet.odin.app_id", "empty: ODIN Fleet adapter off"),
-];
+/// Keys whose default needs a word of explanation, and the accepted words of word-valued keys.
+fn notes() -> Vec<(&'static str, String)> {
+    let words = |list: &[&str]| format!("one of: {}", list.join(", "));
+    vec![
+        (
+            "database.address",
+            "empty: embedded SQLite under data_dir; Nakama's default is root@localhost:26257"
+                .to_owned(),
+        ),
+        ("runtime.path", "empty: <data_dir>/modules".to_owned()),
+        (
+            "runtime.env",
+            "KEY=VALUE; merged across files and flags".to_owned(),
+        ),
+        ("socket.response_headers", "Name=Value".to_owned()),
+        ("socket.address", "empty: every interface".to_owned()),
+        ("metrics.prometheus_port", "0: off".to_owned()),
+        (
+            "fleet.odin.app_id",
+            "empty: ODIN Fleet adapter off".to_owned(),
+        ),
+        ("logger.level", words(LogLevel::WORDS)),
+        ("logger.format", words(LogFormat::WORDS)),
+        ("socket.protocol", words(SocketProtocol::WORDS)),
+    ]
+}
 
 /// The full help text, ending with a newline.
 pub fn help_text() -> String {
@@ -42,10 +56,11 @@ pub fn help_text() -> String {
          Keys, as flags (--key VALUE or --key=VALUE; a boolean alone means true;\n\
          repeat a list flag for several values):\n",
     );
+    let notes = notes();
     for (key, value) in overlay::leaves(&defaults) {
         let flag = format!("--{key} {}", placeholder(value));
         let mut line = format!("  {flag:<48} default {}", shown_default(value));
-        if let Some((_, note)) = NOTES.iter().find(|(name, _)| *name == key) {
+        if let Some((_, note)) = notes.iter().find(|(name, _)| *name == key) {
             line.push_str(&format!(" ({note})"));
         }
         text.push_str(line.trim_end());
@@ -91,12 +106,13 @@ mod tests {
         assert!(text.contains("default 7350"));
         assert!(text.contains("tavern migrate up"));
         assert!(text.contains("tavern healthcheck [PORT]"));
+        assert!(text.contains("one of: debug, info, warn, error"));
     }
 
     #[test]
     fn notes_name_real_keys() {
         let defaults = serde_json::to_value(Config::default()).unwrap();
-        for (key, _) in NOTES {
+        for (key, _) in notes() {
             assert!(overlay::lookup(&defaults, key).is_some(), "{key}");
         }
     }

@@ -13,6 +13,9 @@ use crate::choices::{LogFormat, LogLevel, SocketProtocol};
 use crate::database_address::DatabaseAddress;
 
 /// The whole server configuration.
+///
+/// `Config::default()` holds the built-in defaults as written, so `runtime.path` is empty there;
+/// [`crate::load`] replaces an empty `runtime.path` with `<data_dir>/modules` and validates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
