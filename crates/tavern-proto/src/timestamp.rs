@@ -197,3 +197,81 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
         deserializer.deserialize_str(TimestampVisitor)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(ts: Timestamp) -> String {
+        serde_json::to_string(&ts).unwrap()
+    }
+
+    #[test]
+    fn writes_utc_with_z_and_go_fraction_widths() {
+        assert_eq!(
+            json(Timestamp::from_unix_seconds(1_795_311_546)),
+            r#""2026-11-22T01:39:06Z""#
+        );
+        assert_eq!(Timestamp::new(0, 0).to_rfc3339(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::new(1, 500_000_000).to_string(),
+            "1970-01-01T00:00:01.500Z"
+        );
+        assert_eq!(
+            Timestamp::new(1, 120_000).to_string(),
+            "1970-01-01T00:00:01.000120Z"
+        );
+        assert_eq!(
+            Timestamp::new(1, 7).to_string(),
+            "1970-01-01T00:00:01.000000007Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_millis(-1).to_string(),
+            "1969-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_seconds(951_782_400).to_string(),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_seconds(253_402_300_799).to_string(),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_seconds(-62_135_596_800).to_string(),
+            "0001-01-01T00:00:00Z"
+        );
+        // Unnormalised nanos are folded into seconds.
+        assert_eq!(
+            Timestamp::new(0, -1).to_string(),
+            "1969-12-31T23:59:59.999999999Z"
+        );
+    }
+
+    #[test]
+    fn reads_any_rfc3339_offset() {
+        let parse = |s: &str| serde_json::from_str::<Timestamp>(s).unwrap();
+        let expected = Timestamp::from_unix_seconds(1_795_311_546);
+        assert_eq!(parse(r#""2026-11-22T01:39:06Z""#), expected);
+        assert_eq!(parse(r#""2026-11-22T03:39:06+02:00""#), expected);
+        assert_eq!(
+            parse(r#""2026-11-22T01:39:06.25Z""#),
+            Timestamp::new(1_795_311_546, 250_000_000)
+        );
+        assert!(serde_json::from_str::<Timestamp>(r#""yesterday""#).is_err());
+        assert!(serde_json::from_str::<Timestamp>("12").is_err());
+        let error = Timestamp::parse_rfc3339("2026-13-01T00:00:00Z").unwrap_err();
+        assert!(error.to_string().contains("2026-13-01"));
+    }
+
+    #[test]
+    fn converts_from_system_and_offset_times() {
+        let before = UNIX_EPOCH - std::time::Duration::from_millis(1500);
+        assert_eq!(Timestamp::from(before), Timestamp::new(-2, 500_000_000));
+        let after = UNIX_EPOCH + std::time::Duration::from_secs(5);
+        assert_eq!(Timestamp::from(after), Timestamp::from_unix_seconds(5));
+        assert!(Timestamp::now().seconds > 1_700_000_000);
+        let odt = OffsetDateTime::from_unix_timestamp(42).unwrap();
+        assert_eq!(Timestamp::from(odt), Timestamp::from_unix_seconds(42));
+    }
+}
