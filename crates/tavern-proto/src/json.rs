@@ -4,11 +4,14 @@
 //! [`NullsAsAbsent`], and every realtime `visit_map` to open a
 //! [`StrictScope`]. Together they give Nakama's JSON input rules: `null`
 //! means "absent", REST bodies ignore unknown fields, and anything decoded
-//! inside a realtime envelope rejects them.
+//! inside a realtime envelope rejects them. One more leniency: an empty JSON
+//! array is accepted where a message or map is expected, because Lua JSON
+//! encoders (nakama-defold) cannot tell an empty object from an empty array.
 
 use std::cell::Cell;
 
-use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess};
+use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor};
+use serde_json::Value;
 
 thread_local! {
     static REJECT_UNKNOWN: Cell<bool> = const { Cell::new(false) };
@@ -46,7 +49,7 @@ impl Drop for StrictScope {
 /// only ever driven by JSON, so nothing is lost by that.
 pub(crate) struct NullsAsAbsent<M> {
     inner: M,
-    pending: Option<serde_json::Value>,
+    pending: Option<Value>,
 }
 
 impl<M> NullsAsAbsent<M> {
@@ -66,7 +69,7 @@ impl<'de, M: MapAccess<'de>> MapAccess<'de> for NullsAsAbsent<M> {
         K: DeserializeSeed<'de>,
     {
         while let Some(key) = self.inner.next_key::<String>()? {
-            let value: serde_json::Value = self.inner.next_value()?;
+            let value: Value = self.inner.next_value()?;
             if value.is_null() {
                 continue;
             }
@@ -85,6 +88,81 @@ impl<'de, M: MapAccess<'de>> MapAccess<'de> for NullsAsAbsent<M> {
             .pending
             .take()
             .ok_or_else(|| de::Error::custom("map value requested before its key"))?;
-        seed.deserialize(value).map_err(de::Error::custom)
+        seed.deserialize(FieldValue(value))
+            .map_err(de::Error::custom)
+    }
+}
+
+/// A buffered field value. Deserializes exactly like the inner
+/// [`Value`], except that `[]` also reads as an empty message or map.
+struct FieldValue(Value);
+
+impl FieldValue {
+    fn is_empty_array(&self) -> bool {
+        matches!(&self.0, Value::Array(items) if items.is_empty())
+    }
+}
+
+/// Drives a message or map visitor over no entries at all.
+fn visit_empty_map<'de, V: Visitor<'de>>(visitor: V) -> Result<V::Value, serde_json::Error> {
+    let entries = std::iter::empty::<(String, Value)>();
+    visitor.visit_map(de::value::MapDeserializer::new(entries))
+}
+
+impl<'de> Deserializer<'de> for FieldValue {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        if self.is_empty_array() {
+            visit_empty_map(visitor)
+        } else {
+            self.0.deserialize_map(visitor)
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        if self.is_empty_array() {
+            visit_empty_map(visitor)
+        } else {
+            self.0.deserialize_struct(name, fields, visitor)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_newtype_struct(name, visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct identifier ignored_any
     }
 }

@@ -463,3 +463,29 @@ fn decode_errors_are_readable() {
             .starts_with("malformed protobuf envelope:")
     );
 }
+
+#[test]
+fn empty_arrays_are_accepted_for_empty_messages_and_maps() {
+    // Lua JSON encoders write an empty table as `[]`.
+    let create = Envelope::from_json(r#"{"cid":"1","match_create":[]}"#).unwrap();
+    assert_eq!(
+        create.message,
+        Some(Message::MatchCreate(realtime::MatchCreate::default()))
+    );
+    let add = Envelope::from_json(
+        r#"{"cid":"2","matchmaker_add":{"min_count":2,"max_count":2,"query":"*","string_properties":[],"numeric_properties":[]}}"#,
+    )
+    .unwrap();
+    let Some(Message::MatchmakerAdd(add)) = add.message else {
+        panic!("not a matchmaker_add");
+    };
+    assert!(add.string_properties.is_empty() && add.numeric_properties.is_empty());
+    let join =
+        Envelope::from_json(r#"{"cid":"3","match_join":{"match_id":"m.","metadata":[]}}"#).unwrap();
+    assert!(matches!(join.message, Some(Message::MatchJoin(_))));
+
+    // Only the empty array; anything else is still a type error.
+    assert!(Envelope::from_json(r#"{"cid":"1","ping":[1]}"#).is_err());
+    assert!(Envelope::from_json(r#"{"cid":"1","ping":"x"}"#).is_err());
+    assert!(Envelope::from_json(r#"{"cid":[]}"#).is_err());
+}

@@ -82,6 +82,10 @@ fn request_bodies_are_lenient_and_accept_both_name_styles() {
     assert_eq!(logout.refresh_token, "r");
     assert_eq!(logout.token, "");
 
+    let lua: api::AccountDevice =
+        serde_json::from_str(r#"{"id":"device-0001","vars":[]}"#).unwrap();
+    assert!(lua.vars.is_empty());
+
     let empty: api::AccountDevice = serde_json::from_str("{}").unwrap();
     assert_eq!(empty, api::AccountDevice::default());
 }
