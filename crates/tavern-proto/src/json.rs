@@ -94,7 +94,9 @@ impl<'de, M: MapAccess<'de>> MapAccess<'de> for NullsAsAbsent<M> {
 }
 
 /// A buffered field value. Deserializes exactly like the inner
-/// [`Value`], except that `[]` also reads as an empty message or map.
+/// [`Value`], except that `[]` also reads as an empty message or map, and a
+/// numeric string also reads as an `i32` (protojson accepts `"2"` for an
+/// `Int32Value`; plain int32 fields already get this from pbjson).
 struct FieldValue(Value);
 
 impl FieldValue {
@@ -120,6 +122,16 @@ impl<'de> Deserializer<'de> for FieldValue {
         match self.0 {
             Value::Null => visitor.visit_none(),
             _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match &self.0 {
+            Value::String(text) => match text.parse::<i32>() {
+                Ok(number) => visitor.visit_i32(number),
+                Err(e) => Err(de::Error::custom(format!("invalid int32 {text:?}: {e}"))),
+            },
+            _ => self.0.deserialize_i32(visitor),
         }
     }
 
@@ -162,7 +174,7 @@ impl<'de> Deserializer<'de> for FieldValue {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bool i8 i16 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct seq tuple tuple_struct identifier ignored_any
     }
 }

@@ -122,6 +122,14 @@ fn wrappers_are_bare_optional_values() {
     .unwrap();
     assert_eq!(write.objects[0].permission_read, Some(2));
     assert_eq!(write.objects[0].permission_write, Some(0));
+
+    // Int32Value also takes a numeric string, as protojson does.
+    let list: api::ListMatchesRequest =
+        serde_json::from_str(r#"{"limit":"10","minSize":2,"authoritative":true}"#).unwrap();
+    assert_eq!(list.limit, Some(10));
+    assert_eq!(list.min_size, Some(2));
+    assert_eq!(list.authoritative, Some(true));
+    assert!(serde_json::from_str::<api::ListMatchesRequest>(r#"{"limit":"ten"}"#).is_err());
 }
 
 #[test]
