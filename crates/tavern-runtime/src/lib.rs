@@ -1,1 +1,6 @@
-//! placeholder
+//! The API game code is written against: everything a Tavern module may use, and nothing of the
+//! server's internals. A module written against this crate keeps compiling when the server changes.
+
+mod error;
+
+pub use error::{Code, RuntimeError};

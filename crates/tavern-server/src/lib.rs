@@ -1,1 +1,11 @@
-//! placeholder
+//! The Tavern server as a library: storage, authentication, the REST API and start-up.
+//! The `tavern` binary wires it to the command line.
+
+pub mod api;
+pub mod auth;
+pub mod logging;
+pub mod server;
+pub mod state;
+pub mod storage;
+
+pub use server::{Server, StartError, shutdown_signal};

@@ -1,0 +1,89 @@
+//! The REST API on the socket port: routes, and the HTTP behaviour every route shares
+//! (CORS, cache headers, body limits, Nakama's 404/501 bodies).
+
+pub mod account;
+pub mod authenticate;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod session;
+pub mod user;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, Method, header};
+use axum::routing::{get, post};
+use tavern_runtime::Code;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::state::AppState;
+use error::ApiError;
+
+/// Every REST route, with the shared layers.
+pub fn router(state: Arc<AppState>) -> Router {
+    let rest = Router::new()
+        .route("/healthcheck", get(health::healthcheck))
+        .route(
+            "/v2/account/authenticate/device",
+            post(authenticate::device),
+        )
+        .route(
+            "/v2/account/authenticate/custom",
+            post(authenticate::custom),
+        )
+        .route("/v2/account/authenticate/email", post(authenticate::email))
+        .route("/v2/account/session/refresh", post(session::refresh))
+        .route("/v2/session/logout", post(session::logout))
+        .route(
+            "/v2/account",
+            get(account::get)
+                .put(account::update)
+                .delete(account::delete),
+        )
+        .route("/v2/user", get(user::get_users))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store, no-cache, must-revalidate"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::VARY,
+            HeaderValue::from_static("Accept-Encoding"),
+        ))
+        .layer(RequestDecompressionLayer::new());
+    Router::new()
+        .route("/", get(health::root))
+        .merge(rest)
+        .layer(cors())
+        .with_state(state)
+}
+
+/// Any origin; the headers and methods Nakama's CORS middleware allows.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::USER_AGENT,
+        ])
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("Not Found")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(Code::Unimplemented, "Method Not Allowed")
+}

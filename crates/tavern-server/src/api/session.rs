@@ -1,0 +1,95 @@
+//! `POST /v2/account/session/refresh` and `POST /v2/session/logout`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use tavern_proto::api;
+use tavern_runtime::Code;
+
+use super::error::ApiError;
+use super::extract::{Body, ServerKey, Session};
+use crate::state::AppState;
+use crate::storage::now_unix;
+
+/// The refresh body. `vars` present (even `{}`) replaces the token's vars; absent keeps them,
+/// which a generated message type could not tell apart.
+#[derive(Default, Deserialize)]
+pub struct RefreshBody {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    vars: Option<HashMap<String, String>>,
+}
+
+pub async fn refresh(
+    State(state): State<Arc<AppState>>,
+    _key: ServerKey,
+    Body(body): Body<RefreshBody>,
+) -> Result<Json<api::Session>, ApiError> {
+    if body.token.is_empty() {
+        return Err(ApiError::invalid("Refresh token is required."));
+    }
+    let claims = state
+        .verify_refresh(&body.token)
+        .ok_or_else(|| ApiError::unauthenticated("Refresh token invalid or expired."))?;
+    let user = state
+        .db
+        .get_user(&claims.uid)
+        .await
+        .map_err(|e| ApiError::database("Error finding user account.", e))?
+        .ok_or_else(|| ApiError::not_found("User account not found."))?;
+    if user.disable_time != 0 {
+        return Err(ApiError::new(
+            Code::PermissionDenied,
+            "User account banned.",
+        ));
+    }
+    let vars = body.vars.unwrap_or(claims.vrs);
+    let pair = state.tokens.issue(
+        &claims.tid,
+        &claims.uid,
+        &user.username,
+        vars,
+        claims.iat,
+        now_unix(),
+    );
+    Ok(Json(api::Session {
+        created: false,
+        token: pair.token,
+        refresh_token: pair.refresh_token,
+    }))
+}
+
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    Body(body): Body<api::SessionLogoutRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut revoke = Vec::new();
+    if !body.token.is_empty() {
+        match state.tokens.verify_session(&body.token) {
+            Some(c) if c.user_id() == Some(session.user_id) => revoke.push(c),
+            _ => return Err(ApiError::invalid("Session token invalid.")),
+        }
+    }
+    if !body.refresh_token.is_empty() {
+        match state.tokens.verify_refresh(&body.refresh_token) {
+            Some(c) if c.user_id() == Some(session.user_id) => revoke.push(c),
+            _ => return Err(ApiError::invalid("Refresh token invalid.")),
+        }
+    }
+    let now = now_unix();
+    revoke.retain(|c| !c.tid.is_empty());
+    if revoke.is_empty() {
+        state.sessions.revoke_all(session.user_id, now);
+    }
+    for claims in revoke {
+        state
+            .sessions
+            .revoke(session.user_id, &claims.tid, claims.exp, now);
+    }
+    Ok(Json(serde_json::json!({})))
+}

@@ -1,0 +1,132 @@
+//! Start-up and shutdown: open the database, bind the socket port, serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tavern_config::Config;
+use tokio::net::TcpListener;
+use tracing::info;
+
+use crate::state::AppState;
+use crate::storage::{Db, StorageError, StorageTarget};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+/// Where the configuration says the data lives.
+pub fn storage_target(config: &Config) -> StorageTarget {
+    match config.database.address.first() {
+        None => StorageTarget::Sqlite {
+            path: config.data_dir.join("tavern.db"),
+        },
+        Some(address) => StorageTarget::Postgres {
+            url: address.url(),
+            max_connections: config.database.max_open_conns,
+        },
+    }
+}
+
+/// Human description of the database in use, never with its password.
+pub fn describe_storage(config: &Config) -> String {
+    match config.database.address.first() {
+        None => format!("sqlite:{}", config.data_dir.join("tavern.db").display()),
+        Some(address) => address.redacted(),
+    }
+}
+
+/// Opens the configured database; SQLite migrates itself, PostgreSQL must be migrated already.
+pub async fn open_database(config: &Config) -> Result<Db, StorageError> {
+    let db = Db::connect(&storage_target(config)).await?;
+    match db {
+        Db::Sqlite(_) => db.migrate_up().await?,
+        Db::Postgres(_) => db.ensure_migrated().await?,
+    }
+    Ok(db)
+}
+
+/// A server whose port is bound and whose database is open.
+pub struct Server {
+    state: Arc<AppState>,
+    listener: TcpListener,
+}
+
+impl Server {
+    /// Opens the database and binds the socket port.
+    pub async fn bind(config: Config) -> Result<Server, StartError> {
+        let config = Arc::new(config);
+        let db = open_database(&config).await?;
+        info!(database = %describe_storage(&config), kind = db.kind(), "Database connected");
+        let host = if config.socket.address.is_empty() {
+            "0.0.0.0"
+        } else {
+            config.socket.address.as_str()
+        };
+        let address = format!("{host}:{}", config.socket.port);
+        let listener = TcpListener::bind(&address)
+            .await
+            .map_err(|source| StartError::Bind {
+                address: address.clone(),
+                source,
+            })?;
+        Ok(Server {
+            state: Arc::new(AppState::new(config, db)),
+            listener,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then closes the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let addr = self.listener.local_addr()?;
+        info!(port = addr.port(), address = %addr.ip(), "Starting API server for gRPC-gateway-style REST and the realtime socket");
+        let app = crate::api::router(self.state.clone());
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        info!("Shutting down");
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

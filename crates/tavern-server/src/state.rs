@@ -1,0 +1,66 @@
+//! What every request handler shares: configuration, database, token issuer and revocations.
+
+use std::sync::Arc;
+
+use tavern_config::Config;
+
+use crate::api::extract::Session;
+use crate::auth::session_cache::SessionCache;
+use crate::auth::token::{Claims, TokenIssuer};
+use crate::storage::Db;
+
+/// Shared server state, behind an `Arc`.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub tokens: TokenIssuer,
+    pub sessions: SessionCache,
+}
+
+impl AppState {
+    pub fn new(config: Arc<Config>, db: Db) -> AppState {
+        let tokens = TokenIssuer::new(
+            &config.session.encryption_key,
+            config.session.token_expiry_sec as i64,
+            &config.session.refresh_encryption_key,
+            config.session.refresh_token_expiry_sec as i64,
+        );
+        AppState {
+            config,
+            db,
+            tokens,
+            sessions: SessionCache::new(),
+        }
+    }
+
+    /// The caller behind a session token: well signed, unexpired, not revoked.
+    pub fn verify_session(&self, token: &str) -> Option<Session> {
+        let claims = self.tokens.verify_session(token)?;
+        let issued = claims.exp - self.tokens.session_lifetime_sec();
+        self.session_from_claims(claims, issued)
+    }
+
+    /// The claims of a refresh token that is well signed, unexpired and not revoked.
+    pub fn verify_refresh(&self, token: &str) -> Option<Claims> {
+        let claims = self.tokens.verify_refresh(token)?;
+        let issued = claims.exp - self.tokens.refresh_lifetime_sec();
+        let user_id = claims.user_id()?;
+        self.sessions
+            .is_valid(user_id, &claims.tid, issued)
+            .then_some(claims)
+    }
+
+    fn session_from_claims(&self, claims: Claims, issued: i64) -> Option<Session> {
+        let user_id = claims.user_id()?;
+        if !self.sessions.is_valid(user_id, &claims.tid, issued) {
+            return None;
+        }
+        Some(Session {
+            user_id,
+            username: claims.usn,
+            vars: claims.vrs,
+            token_id: claims.tid,
+            expiry: claims.exp,
+        })
+    }
+}

@@ -1,0 +1,307 @@
+//! Accounts: the `users` table and the identities (devices, custom ids, emails) that log into them.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Db, now_unix};
+use crate::on_db;
+
+/// Every column of a user row that the API returns.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub lang_tag: String,
+    pub location: Option<String>,
+    pub timezone: Option<String>,
+    pub metadata: String,
+    pub wallet: String,
+    pub email: Option<String>,
+    pub custom_id: Option<String>,
+    pub facebook_id: Option<String>,
+    pub facebook_instant_game_id: Option<String>,
+    pub google_id: Option<String>,
+    pub gamecenter_id: Option<String>,
+    pub steam_id: Option<String>,
+    pub apple_id: Option<String>,
+    pub edge_count: i64,
+    pub create_time: i64,
+    pub update_time: i64,
+    pub verify_time: i64,
+    pub disable_time: i64,
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, avatar_url, lang_tag, location, timezone, \
+     metadata, wallet, email, custom_id, facebook_id, facebook_instant_game_id, google_id, \
+     gamecenter_id, steam_id, apple_id, edge_count, create_time, update_time, verify_time, \
+     disable_time";
+
+/// What an authentication needs to know about the account an identity belongs to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginRow {
+    pub id: String,
+    pub username: String,
+    /// bcrypt hash; only email identities have one.
+    pub password: Option<String>,
+    pub disable_time: i64,
+}
+
+/// A way to log in.
+#[derive(Debug, Clone, Copy)]
+pub enum Identity<'a> {
+    Device(&'a str),
+    Custom(&'a str),
+    Email(&'a str),
+    /// Username and password, without an email address.
+    Username(&'a str),
+}
+
+/// Why an account could not be created or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("username is already in use")]
+    UsernameTaken,
+    #[error("identity is already linked to an account")]
+    IdentityTaken,
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+impl WriteError {
+    fn classify(e: sqlx::Error) -> WriteError {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            let constraint = db.constraint().unwrap_or_default();
+            if constraint.contains("username") || db.message().contains("users.username") {
+                return WriteError::UsernameTaken;
+            }
+            return WriteError::IdentityTaken;
+        }
+        WriteError::Sql(e)
+    }
+}
+
+/// A new account with its first identity.
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub identity: Identity<'a>,
+    /// bcrypt hash for email identities.
+    pub password: Option<&'a str>,
+}
+
+/// Fields of `PUT /v2/account`: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Default, Clone)]
+pub struct AccountUpdate {
+    pub username: Option<String>,
+    pub display_name: Option<Option<String>>,
+    pub avatar_url: Option<Option<String>>,
+    pub lang_tag: Option<Option<String>>,
+    pub location: Option<Option<String>>,
+    pub timezone: Option<Option<String>>,
+}
+
+impl AccountUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.username.is_none()
+            && self.display_name.is_none()
+            && self.avatar_url.is_none()
+            && self.lang_tag.is_none()
+            && self.location.is_none()
+            && self.timezone.is_none()
+    }
+}
+
+impl Db {
+    /// The account an identity belongs to, if any.
+    pub async fn find_login(
+        &self,
+        identity: Identity<'_>,
+    ) -> Result<Option<LoginRow>, sqlx::Error> {
+        let (sql, key) = match identity {
+            Identity::Device(id) => (
+                "SELECT u.id, u.username, u.password, u.disable_time FROM user_device d \
+                 JOIN users u ON u.id = d.user_id WHERE d.id = $1",
+                id,
+            ),
+            Identity::Custom(id) => (
+                "SELECT id, username, password, disable_time FROM users WHERE custom_id = $1",
+                id,
+            ),
+            Identity::Email(email) => (
+                "SELECT id, username, password, disable_time FROM users WHERE email = $1",
+                email,
+            ),
+            Identity::Username(name) => (
+                "SELECT id, username, password, disable_time FROM users WHERE username = $1",
+                name,
+            ),
+        };
+        on_db!(self, read, |pool| {
+            sqlx::query_as::<_, LoginRow>(sql)
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+        })
+    }
+
+    /// Creates an account and its identity in one transaction.
+    pub async fn create_user(&self, user: NewUser<'_>) -> Result<(), WriteError> {
+        let now = now_unix();
+        let (column, key) = match user.identity {
+            Identity::Custom(id) => ("custom_id", Some(id)),
+            Identity::Email(email) => ("email", Some(email)),
+            Identity::Device(_) | Identity::Username(_) => ("custom_id", None),
+        };
+        let insert_user = format!(
+            "INSERT INTO users (id, username, {column}, password, create_time, update_time) \
+             VALUES ($1, $2, $3, $4, $5, $5)"
+        );
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(AssertSqlSafe(insert_user))
+                .bind(user.id)
+                .bind(user.username)
+                .bind(key)
+                .bind(user.password)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(WriteError::classify)?;
+            if let Identity::Device(device_id) = user.identity {
+                sqlx::query("INSERT INTO user_device (id, user_id) VALUES ($1, $2)")
+                    .bind(device_id)
+                    .bind(user.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(WriteError::classify)?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// One account by id.
+    pub async fn get_user(&self, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        on_db!(self, read, |pool| {
+            sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })
+    }
+
+    /// Device ids linked to an account.
+    pub async fn get_devices(&self, user_id: &str) -> Result<Vec<String>, sqlx::Error> {
+        on_db!(self, read, |pool| {
+            sqlx::query_scalar::<_, String>(
+                "SELECT id FROM user_device WHERE user_id = $1 ORDER BY id",
+            )
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+        })
+    }
+
+    /// Accounts matching any of the ids, usernames or Facebook ids (the system user never).
+    pub async fn get_users(
+        &self,
+        ids: &[String],
+        usernames: &[String],
+        facebook_ids: &[String],
+    ) -> Result<Vec<UserRow>, sqlx::Error> {
+        let mut conditions = Vec::new();
+        let mut params: Vec<&str> = Vec::new();
+        for (column, values) in [
+            ("id", ids),
+            ("username", usernames),
+            ("facebook_id", facebook_ids),
+        ] {
+            if values.is_empty() {
+                continue;
+            }
+            let placeholders: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    params.push(v);
+                    format!("${}", params.len())
+                })
+                .collect();
+            conditions.push(format!("{column} IN ({})", placeholders.join(", ")));
+        }
+        if conditions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE ({}) AND id <> '00000000-0000-0000-0000-000000000000'",
+            conditions.join(" OR ")
+        );
+        on_db!(self, read, |pool| {
+            let mut query = sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql));
+            for p in &params {
+                query = query.bind(*p);
+            }
+            query.fetch_all(pool).await
+        })
+    }
+
+    /// Applies an account update; false when the account does not exist.
+    pub async fn update_account(
+        &self,
+        user_id: &str,
+        update: &AccountUpdate,
+    ) -> Result<bool, WriteError> {
+        let mut sets = Vec::new();
+        let mut values: Vec<Option<&str>> = Vec::new();
+        if let Some(username) = &update.username {
+            values.push(Some(username));
+            sets.push(format!("username = ${}", values.len()));
+        }
+        for (column, value) in [
+            ("display_name", &update.display_name),
+            ("avatar_url", &update.avatar_url),
+            ("lang_tag", &update.lang_tag),
+            ("location", &update.location),
+            ("timezone", &update.timezone),
+        ] {
+            if let Some(value) = value {
+                values.push(value.as_deref());
+                sets.push(format!("{column} = ${}", values.len()));
+            }
+        }
+        let sql = format!(
+            "UPDATE users SET {}, update_time = ${} WHERE id = ${}",
+            sets.join(", "),
+            values.len() + 1,
+            values.len() + 2
+        );
+        let now = now_unix();
+        on_db!(self, write, |pool| {
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for v in &values {
+                query = query.bind(*v);
+            }
+            let done = query
+                .bind(now)
+                .bind(user_id)
+                .execute(pool)
+                .await
+                .map_err(WriteError::classify)?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    /// Deletes an account and its identities; false when it did not exist.
+    pub async fn delete_user(&self, user_id: &str) -> Result<bool, sqlx::Error> {
+        on_db!(self, write, |pool| {
+            let done = sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(user_id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+}
