@@ -193,16 +193,14 @@ impl<'a> Parser<'a> {
         let invalid = || self.error(ParseErrorKind::InvalidFuzziness(text.clone()));
         let value = parse_float(text).ok_or_else(invalid)?;
         // Go truncates the float to an int; Bluge then accepts 0 (an exact
-        // term), 1 and 2, and fails on anything else.
+        // term, though never a wildcard or regex), 1 and 2, and fails on
+        // anything else.
         let distance = value.trunc();
         if !(0.0..=2.0).contains(&distance) {
             return Err(invalid());
         }
         self.pos += 1;
-        Ok(match distance as u8 {
-            0 => ClauseKind::Term(word.to_owned()),
-            distance => ClauseKind::Fuzzy { term: word.to_owned(), distance },
-        })
+        Ok(ClauseKind::Fuzzy { term: word.to_owned(), distance: distance as u8 })
     }
 }
 
@@ -334,7 +332,7 @@ mod tests {
         assert!(matches!(kind("f:/a*/"), ClauseKind::Regex { .. }));
         assert!(matches!(kind("f:abc~"), ClauseKind::Fuzzy { distance: 1, .. }));
         assert!(matches!(kind("f:abc~2"), ClauseKind::Fuzzy { distance: 2, .. }));
-        assert!(matches!(kind("f:abc~0.5"), ClauseKind::Term(_)));
+        assert!(matches!(kind("f:a*~0.5"), ClauseKind::Fuzzy { distance: 0, .. }));
         assert!(matches!(kind("f:\"a b\""), ClauseKind::Phrase(p) if p == "a b"));
         assert!(matches!(kind("f:5"), ClauseKind::Number { text, .. } if text == "5"));
         assert!(matches!(kind("f:-5.5"), ClauseKind::Number { text, .. } if text == "-5.5"));

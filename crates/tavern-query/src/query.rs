@@ -59,7 +59,7 @@ pub struct Clause {
 pub(crate) enum ClauseKind {
     /// Exact keyword.
     Term(String),
-    /// Keyword within a Damerau-Levenshtein distance of 1 or 2.
+    /// Keyword within a Damerau-Levenshtein distance of 0 (exact), 1 or 2.
     Fuzzy { term: String, distance: u8 },
     /// Keyword matching a pattern with `*` and `?`.
     Wildcard { pattern: String, regex: Regex },

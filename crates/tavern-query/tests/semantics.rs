@@ -139,6 +139,8 @@ fn wildcards_regexes_and_fuzzy() {
     assert_eq!(score("label.name:roomab~1", &doc), Some(1.0 - 1.0 / 6.0));
     assert_eq!(score("label.name:rooma~", &doc), Some(1.0 - 1.0 / 5.0));
     assert_eq!(score("label.name:room~1", &doc), None);
+    assert_eq!(score("label.name:roomba~0 ^3", &doc), Some(9.0));
+    assert_eq!(score("label.name:ro*~0", &doc), None);
     assert_eq!(score("label.name:room~2 ^2", &doc), Some(4.0 * (1.0 - 2.0 / 4.0)));
 }
 
