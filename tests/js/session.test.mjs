@@ -146,11 +146,24 @@ describe("session logout", () => {
     assert.equal(account.user.id, other.user_id);
   });
 
-  test("logout with the token only: the refresh token is black-listed too (shared tid)", async () => {
+  test("logout with the session token only: that session cannot be revived by a refresh", async () => {
     const session = await login();
     await client.sessionLogout(session, session.token, undefined);
     await rejectsWith(client.getAccount(session), 401, 16, "Auth token invalid");
-    await rejectsWith(client.sessionRefresh(session), 401, 16, "Refresh token invalid or expired.");
+    // Nakama keeps separate black-lists for session and refresh token ids: its refresh still
+    // answers 200, but the new token carries the same (black-listed) tid. Tavern refuses the
+    // refresh itself. Either way the session stays dead; see docs/COMPATIBILITY.md.
+    const refreshed = await request(server, "/v2/account/session/refresh", {
+      method: "POST",
+      basic: true,
+      body: { token: session.refresh_token },
+    });
+    if (refreshed.status === 200) {
+      const again = await request(server, "/v2/account", { bearer: refreshed.json.token });
+      assertError(again, 401, 16, "Auth token invalid");
+    } else {
+      assertError(refreshed, 401, 16, "Refresh token invalid or expired.");
+    }
   });
 
   test("the raw answer is {} (72_session_logout_with_tokens)", async () => {
