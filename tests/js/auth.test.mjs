@@ -86,6 +86,13 @@ describe("device authentication", () => {
     assert.equal(again.username, username);
   });
 
+  test("the same new device from many clients at once: one account, created once", async () => {
+    const id = deviceId();
+    const sessions = await Promise.all(Array.from({ length: 8 }, () => client.authenticateDevice(id, true)));
+    assert.equal(new Set(sessions.map((s) => s.user_id)).size, 1, "one user id");
+    assert.equal(sessions.filter((s) => s.created).length, 1, "created once");
+  });
+
   test("unknown device with create=false: 404 User account not found.", async () => {
     await rejectsWith(client.authenticateDevice(deviceId(), false), 404, 5, "User account not found.");
   });
@@ -335,6 +342,12 @@ describe("email authentication", () => {
       400,
       3,
       "Invalid email address, no spaces or control characters allowed.",
+    );
+    await rejectsWith(
+      client.authenticateEmail(`${"x".repeat(250)}@example.com`, "password123", true),
+      400,
+      3,
+      "Invalid email address, must be 10-255 bytes.",
     );
     // 14_auth_email_short_password
     await rejectsWith(
