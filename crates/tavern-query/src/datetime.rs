@@ -28,7 +28,9 @@ impl Instant {
     /// Nanoseconds since the epoch computed as Go's `UnixNano` does, wrapping
     /// on overflow.
     pub(crate) fn unix_nanos_wrapping(self) -> i64 {
-        self.secs.wrapping_mul(1_000_000_000).wrapping_add(i64::from(self.nanos))
+        self.secs
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(i64::from(self.nanos))
     }
 
     /// Nanoseconds since the epoch, or `None` outside the i64 range.
@@ -48,7 +50,10 @@ pub(crate) fn parse_indexed(s: &str) -> Option<Instant> {
     let b = s.as_bytes();
     let (days, rest) = date(b)?;
     match rest.first() {
-        None => Some(Instant { secs: days * 86_400, nanos: 0 }),
+        None => Some(Instant {
+            secs: days * 86_400,
+            nanos: 0,
+        }),
         Some(b'T') => time(days, &rest[1..], None),
         Some(b' ') => time(days, &rest[1..], Some(Zone::Forbidden)),
         Some(_) => None,
@@ -66,7 +71,9 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<Instant> {
 }
 
 fn digit(b: &[u8], i: usize) -> Option<i64> {
-    b.get(i).filter(|c| c.is_ascii_digit()).map(|c| i64::from(c - b'0'))
+    b.get(i)
+        .filter(|c| c.is_ascii_digit())
+        .map(|c| i64::from(c - b'0'))
 }
 
 fn two_digits(b: &[u8]) -> Option<(i64, &[u8])> {
@@ -199,6 +206,11 @@ mod tests {
         assert!(parse_rfc3339("2024-01-01T00:00:00").is_none());
         assert!(parse_rfc3339("2024-01-01T00:00:00Z").is_some());
         assert!(parse_rfc3339("0001-01-01T00:00:00Z").unwrap().is_go_zero());
-        assert!(parse_rfc3339("0001-01-01T00:00:00Z").unwrap().unix_nanos().is_none());
+        assert!(
+            parse_rfc3339("0001-01-01T00:00:00Z")
+                .unwrap()
+                .unix_nanos()
+                .is_none()
+        );
     }
 }

@@ -53,14 +53,21 @@ impl Document {
     }
 
     pub(crate) fn field(&self, name: &str) -> Option<&FieldValues> {
-        self.fields.binary_search_by(|f| (*f.name).cmp(name)).ok().map(|i| &self.fields[i])
+        self.fields
+            .binary_search_by(|f| (*f.name).cmp(name))
+            .ok()
+            .map(|i| &self.fields[i])
     }
 
     fn field_mut(&mut self, name: &str) -> &mut FieldValues {
         let i = match self.fields.binary_search_by(|f| (*f.name).cmp(name)) {
             Ok(i) => i,
             Err(i) => {
-                let values = FieldValues { name: name.into(), keywords: Vec::new(), numbers: Vec::new() };
+                let values = FieldValues {
+                    name: name.into(),
+                    keywords: Vec::new(),
+                    numbers: Vec::new(),
+                };
                 self.fields.insert(i, values);
                 i
             }
@@ -162,16 +169,29 @@ mod tests {
             &json!({"mode": "ranked", "open": true, "level": 5, "tags": ["a", "b", "a"], "nested": {"x": 1.5, "y": null},
                     "when": "2024-01-01", "list": [{"k": "v"}, {"k": 2}]}),
         );
-        let kw = |f: &str| doc.field(f).unwrap().keywords.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let kw = |f: &str| {
+            doc.field(f)
+                .unwrap()
+                .keywords
+                .iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(kw("label.mode"), ["ranked"]);
         assert_eq!(kw("label.open"), ["T"]);
         assert_eq!(kw("label.tags"), ["a", "b"]);
         assert_eq!(kw("label.list.k"), ["v"]);
         assert_eq!(doc.field("label.list.k").unwrap().numbers, [float_key(2.0)]);
         assert_eq!(doc.field("label.level").unwrap().numbers, [float_key(5.0)]);
-        assert_eq!(doc.field("label.nested.x").unwrap().numbers, [float_key(1.5)]);
+        assert_eq!(
+            doc.field("label.nested.x").unwrap().numbers,
+            [float_key(1.5)]
+        );
         assert!(doc.field("label.nested.y").is_none());
-        assert_eq!(doc.field("label.when").unwrap().numbers, [1_704_067_200_000_000_000]);
+        assert_eq!(
+            doc.field("label.when").unwrap().numbers,
+            [1_704_067_200_000_000_000]
+        );
         assert!(doc.field("label.when").unwrap().keywords.is_empty());
     }
 

@@ -34,7 +34,10 @@ impl Rules {
     pub(crate) fn of(clauses: &[Clause], need_should: bool) -> Rules {
         let has = |o: Occur| clauses.iter().any(|c| c.occur == o);
         let has_should = has(Occur::Should);
-        Rules { require_should: need_should && has_should, only_exclusions: !has(Occur::Must) && !has_should }
+        Rules {
+            require_should: need_should && has_should,
+            only_exclusions: !has(Occur::Must) && !has_should,
+        }
     }
 }
 
@@ -46,7 +49,10 @@ pub(crate) struct Tally {
 
 impl Tally {
     pub(crate) fn new() -> Tally {
-        Tally { score: 0.0, should_hit: false }
+        Tally {
+            score: 0.0,
+            should_hit: false,
+        }
     }
 
     /// Records a clause's result; `false` means the document is out.
@@ -87,7 +93,11 @@ pub(crate) fn range_score(bound: &RangeBound, boost: f64) -> f64 {
 }
 
 /// The score a clause gives to a field's values, `None` if it does not match.
-pub(crate) fn clause_score(kind: &ClauseKind, boost: Option<f64>, values: &FieldValues) -> Option<f64> {
+pub(crate) fn clause_score(
+    kind: &ClauseKind,
+    boost: Option<f64>,
+    values: &FieldValues,
+) -> Option<f64> {
     let b = boost.unwrap_or(1.0);
     let hit = |matched: bool, score: f64| matched.then_some(score);
     match kind {
@@ -114,7 +124,9 @@ pub(crate) fn clause_score(kind: &ClauseKind, boost: Option<f64>, values: &Field
                 + usize::from(values.numbers.binary_search(key).is_ok());
             hit(count > 0, b * count as f64)
         }
-        ClauseKind::Range { bound, lo, hi, .. } => hit(values.has_number_in(*lo, *hi), range_score(bound, b)),
+        ClauseKind::Range { bound, lo, hi, .. } => {
+            hit(values.has_number_in(*lo, *hi), range_score(bound, b))
+        }
     }
 }
 
@@ -147,7 +159,9 @@ fn osa_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
         let mut row_min = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (rows[prev + j] + 1).min(rows[cur + j - 1] + 1).min(rows[prev + j - 1] + cost);
+            let mut v = (rows[prev + j] + 1)
+                .min(rows[cur + j - 1] + 1)
+                .min(rows[prev + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(rows[prev2 + j - 2] + 1);
             }
@@ -169,9 +183,17 @@ impl Query {
         match &self.kind {
             QueryKind::All => Some(1.0),
             QueryKind::None => None,
-            QueryKind::Clauses { clauses, need_should } => {
+            QueryKind::Clauses {
+                clauses,
+                need_should,
+            } => {
                 let mut tally = Tally::new();
-                for clause in clauses {
+                // MUST, then MUST NOT, then SHOULD: decides early, and sums
+                // scores in the same order as the index does.
+                let ordered = [Occur::Must, Occur::MustNot, Occur::Should]
+                    .into_iter()
+                    .flat_map(|occur| clauses.iter().filter(move |c| c.occur == occur));
+                for clause in ordered {
                     let values = clause.field.as_deref().and_then(|name| doc.field(name));
                     let score = values.and_then(|v| clause_score(&clause.kind, clause.boost, v));
                     if !tally.record(clause.occur, score) {

@@ -3,24 +3,31 @@
 //!
 //! Each document lives in a slot; slots are only appended, so slot order is
 //! insertion order (a replaced document keeps its slot). Field names and
-//! keywords are interned: a slot keeps its keywords as packed
-//! `(field id, term id)` pairs and its numbers as `(field id, key)` pairs, so
-//! testing a keyword or range clause is integer work. An inverted index maps
-//! each keyword to the slots holding it; a search starts from the shortest
-//! list among its MUST keyword clauses, or from all slots.
+//! keywords are interned. What a search tests lives apart from the
+//! documents, in one contiguous arena of u64 words: per slot its keywords as
+//! packed `(field id, term id)` words followed by its numbers as
+//! `(field id, key)` word pairs, so testing a keyword or range clause is
+//! integer work on memory read in order. An inverted index maps each keyword
+//! to the slots holding it; a search starts from the shortest list among its
+//! MUST keyword clauses, or scans all slots.
 //!
 //! Updates are cheap: inserting appends to posting lists; a replacement adds
 //! its slot to the lists of its new keywords and leaves stale entries in the
-//! old ones (every candidate is tested in full anyway); removal only empties
-//! the slot. When stale entries and empty slots outweigh the live data, the
+//! old ones (every candidate is tested in full anyway), and rewrites its
+//! arena words in place when they fit; removal only empties the slot. When stale entries and empty slots outweigh the live data, the
 //! index rebuilds itself, which keeps the cost amortised constant per update.
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
 use std::hash::Hash;
+
+use foldhash::fast::RandomState;
 
 use crate::document::{Document, FieldValues};
 use crate::eval::{Rules, Tally, clause_score, range_score};
 use crate::query::{Clause, ClauseKind, Occur, Query, QueryKind};
+
+/// Hash maps keyed by client-supplied strings: fast, but randomly seeded.
+type HashMap<K, V> = StdHashMap<K, V, RandomState>;
 
 /// Ids of interned field names.
 type FieldId = u32;
@@ -33,34 +40,55 @@ struct Posting {
     slots: Vec<u32>,
 }
 
+/// A stored document: what is needed to return it and to run the clauses
+/// that need its values (fuzzy, wildcard, regex).
 #[derive(Debug)]
-struct Slot<K> {
-    key: K,
+struct Slot {
     doc: Document,
     /// Field id of each of `doc.fields()`, in the same order.
     field_ids: Box<[FieldId]>,
-    /// `(field id << 32) | term id` of every keyword.
-    terms: Box<[u64]>,
-    /// `(field id, key)` of every number and date-time.
-    numbers: Box<[(FieldId, i64)]>,
 }
 
-impl<K> Slot<K> {
+impl Slot {
     fn values(&self, field: FieldId) -> Option<&FieldValues> {
         let i = self.field_ids.iter().position(|&f| f == field)?;
         Some(&self.doc.fields()[i])
     }
+}
 
-    fn has_term(&self, packed: u64) -> bool {
+/// Where a live slot's words are in the arena.
+#[derive(Debug, Clone, Copy)]
+struct Hot {
+    start: u32,
+    terms: u16,
+    numbers: u16,
+}
+
+impl Hot {
+    fn len(self) -> usize {
+        usize::from(self.terms) + 2 * usize::from(self.numbers)
+    }
+}
+
+/// A live slot's arena words.
+#[derive(Clone, Copy)]
+struct Words<'a> {
+    terms: &'a [u64],
+    /// `field, key` pairs.
+    numbers: &'a [u64],
+}
+
+impl Words<'_> {
+    #[inline]
+    fn has_term(self, packed: u64) -> bool {
         self.terms.contains(&packed)
     }
 
-    fn has_number_in(&self, field: FieldId, lo: i64, hi: i64) -> bool {
-        self.numbers.iter().any(|&(f, n)| f == field && lo <= n && n <= hi)
-    }
-
-    fn has_number(&self, field: FieldId, key: i64) -> bool {
-        self.numbers.iter().any(|&(f, n)| f == field && n == key)
+    #[inline]
+    fn has_number_in(self, field: FieldId, lo: i64, hi: i64) -> bool {
+        self.numbers
+            .chunks_exact(2)
+            .any(|p| p[0] == u64::from(field) && lo <= p[1] as i64 && p[1] as i64 <= hi)
     }
 }
 
@@ -75,9 +103,12 @@ pub struct Index<K> {
     /// Per field id: keyword → posting.
     postings: Vec<HashMap<Box<str>, Posting>>,
     next_term: u32,
-    slots: Vec<Option<Slot<K>>>,
+    slots: Vec<Option<Slot>>,
+    /// Parallel to `slots`: each live slot's key and where its words are.
+    hot: Vec<Option<(Hot, K)>>,
+    arena: Vec<u64>,
     positions: HashMap<K, u32>,
-    /// Entries of `slots` and of posting lists that no longer count.
+    /// Entries of `slots`, posting lists and the arena that no longer count.
     garbage: usize,
     /// All posting entries, stale ones included.
     posting_entries: usize,
@@ -93,11 +124,13 @@ impl<K: Clone + Eq + Hash> Index<K> {
     /// An empty index.
     pub fn new() -> Self {
         Index {
-            field_ids: HashMap::new(),
+            field_ids: HashMap::default(),
             postings: Vec::new(),
             next_term: 0,
             slots: Vec::new(),
-            positions: HashMap::new(),
+            hot: Vec::new(),
+            arena: Vec::new(),
+            positions: HashMap::default(),
             garbage: 0,
             posting_entries: 0,
         }
@@ -125,7 +158,7 @@ impl<K: Clone + Eq + Hash> Index<K> {
         }
         let id = self.postings.len() as FieldId;
         self.field_ids.insert(name.into(), id);
-        self.postings.push(HashMap::new());
+        self.postings.push(HashMap::default());
         id
     }
 
@@ -137,7 +170,10 @@ impl<K: Clone + Eq + Hash> Index<K> {
             None => {
                 let term = self.next_term;
                 self.next_term += 1;
-                postings.entry(keyword.into()).or_insert(Posting { term, slots: Vec::new() })
+                postings.entry(keyword.into()).or_insert(Posting {
+                    term,
+                    slots: Vec::new(),
+                })
             }
         };
         if let Err(i) = posting.slots.binary_search(&slot) {
@@ -147,40 +183,87 @@ impl<K: Clone + Eq + Hash> Index<K> {
         posting.term
     }
 
-    /// Builds the slot for `doc` at position `at`, posting its keywords.
-    fn make_slot(&mut self, key: K, doc: Document, at: u32) -> Slot<K> {
+    /// Builds the slot for `doc` at position `at` and posts its keywords.
+    /// Returns the slot, its arena words and how many of them are keywords.
+    fn make_slot(&mut self, doc: Document, at: u32) -> (Slot, Vec<u64>, usize) {
         let mut field_ids = Vec::with_capacity(doc.fields().len());
-        let mut terms = Vec::new();
+        let mut words = Vec::new();
         let mut numbers = Vec::new();
         for values in doc.fields() {
             let field = self.intern_field(&values.name);
             field_ids.push(field);
             for keyword in &values.keywords {
                 let term = self.post(field, keyword, at);
-                terms.push(pack(field, term));
+                words.push(pack(field, term));
             }
-            numbers.extend(values.numbers.iter().map(|&n| (field, n)));
+            for &n in &values.numbers {
+                numbers.extend([u64::from(field), n as u64]);
+            }
         }
-        Slot { key, doc, field_ids: field_ids.into(), terms: terms.into(), numbers: numbers.into() }
+        let terms = words.len();
+        assert!(
+            terms <= usize::from(u16::MAX) && numbers.len() <= 2 * usize::from(u16::MAX),
+            "too many values"
+        );
+        words.extend(numbers);
+        (
+            Slot {
+                doc,
+                field_ids: field_ids.into(),
+            },
+            words,
+            terms,
+        )
     }
 
     /// Stores `doc` under `key`. A document already stored under `key` is
     /// replaced and the key keeps its place in insertion order.
     pub fn insert(&mut self, key: K, doc: Document) {
-        match self.positions.get(&key) {
-            Some(&at) => {
-                let slot = self.make_slot(key, doc, at);
-                let old = self.slots[at as usize].replace(slot).expect("position points at a live slot");
-                let new = self.slots[at as usize].as_ref().expect("just stored");
-                self.garbage += old.terms.iter().filter(|t| !new.terms.contains(t)).count();
-            }
+        let at = match self.positions.get(&key) {
+            Some(&at) => at,
             None => {
-                let at = u32::try_from(self.slots.len()).expect("fewer than 2^32 insertions between rebuilds");
-                let slot = self.make_slot(key.clone(), doc, at);
-                self.slots.push(Some(slot));
-                self.positions.insert(key, at);
+                let at = u32::try_from(self.slots.len())
+                    .expect("fewer than 2^32 insertions between rebuilds");
+                self.positions.insert(key.clone(), at);
+                self.slots.push(None);
+                self.hot.push(None);
+                at
             }
+        };
+        let (slot, words, terms) = self.make_slot(doc, at);
+        let old = self.hot[at as usize].as_ref().map(|(hot, _)| *hot);
+        if let Some(old) = old {
+            // Postings of keywords the document no longer has are stale.
+            let start = old.start as usize;
+            let old_terms = &self.arena[start..start + usize::from(old.terms)];
+            self.garbage += old_terms
+                .iter()
+                .filter(|t| !words[..terms].contains(t))
+                .count();
         }
+        let start = match old {
+            Some(old) if words.len() <= old.len() => {
+                self.garbage += old.len() - words.len();
+                old.start
+            }
+            _ => {
+                self.garbage += old.map_or(0, Hot::len);
+                let start = u32::try_from(self.arena.len()).expect("arena below 2^32 words");
+                self.arena.resize(self.arena.len() + words.len(), 0);
+                start
+            }
+        };
+        self.arena[start as usize..start as usize + words.len()].copy_from_slice(&words);
+        let numbers = ((words.len() - terms) / 2) as u16;
+        self.hot[at as usize] = Some((
+            Hot {
+                start,
+                terms: terms as u16,
+                numbers,
+            },
+            key,
+        ));
+        self.slots[at as usize] = Some(slot);
         self.maybe_rebuild();
     }
 
@@ -189,14 +272,19 @@ impl<K: Clone + Eq + Hash> Index<K> {
         let Some(at) = self.positions.remove(key) else {
             return false;
         };
-        let old = self.slots[at as usize].take().expect("position points at a live slot");
-        self.garbage += 1 + old.terms.len();
+        self.slots[at as usize] = None;
+        let (old, _) = self.hot[at as usize]
+            .take()
+            .expect("position points at a live slot");
+        self.garbage += 1 + old.len() + usize::from(old.terms);
         self.maybe_rebuild();
         true
     }
 
     fn maybe_rebuild(&mut self) {
-        if self.garbage > 64 && self.garbage * 2 > self.slots.len() + self.posting_entries {
+        if self.garbage > 64
+            && self.garbage * 2 > self.slots.len() + self.posting_entries + self.arena.len()
+        {
             self.rebuild();
         }
     }
@@ -204,12 +292,12 @@ impl<K: Clone + Eq + Hash> Index<K> {
     /// Re-inserts every live document into fresh structures.
     fn rebuild(&mut self) {
         let slots = std::mem::take(&mut self.slots);
-        *self = Index { slots: Vec::with_capacity(self.positions.len()), ..Index::new() };
-        for slot in slots.into_iter().flatten() {
-            let at = self.slots.len() as u32;
-            let slot = self.make_slot(slot.key, slot.doc, at);
-            self.positions.insert(slot.key.clone(), at);
-            self.slots.push(Some(slot));
+        let hot = std::mem::take(&mut self.hot);
+        *self = Index::new();
+        for (slot, hot) in slots.into_iter().zip(hot) {
+            if let (Some(slot), Some((_, key))) = (slot, hot) {
+                self.insert(key, slot.doc);
+            }
         }
     }
 
@@ -217,11 +305,26 @@ impl<K: Clone + Eq + Hash> Index<K> {
     /// order (oldest first), so a caller can stop early. Ordering by score
     /// is the caller's business.
     pub fn search<'a>(&'a self, q: &'a Query) -> Search<'a, K> {
-        let empty = Search { slots: &self.slots, steps: Vec::new(), rules: None, source: Source::Empty };
+        let empty = Search {
+            slots: &self.slots,
+            hot: &self.hot,
+            arena: &self.arena,
+            steps: Vec::new(),
+            rules: None,
+            source: Source::Empty,
+        };
         let (clauses, rules) = match &q.kind {
             QueryKind::None => return empty,
-            QueryKind::All => return Search { source: Source::All(0..self.slots.len()), ..empty },
-            QueryKind::Clauses { clauses, need_should } => (clauses, Rules::of(clauses, *need_should)),
+            QueryKind::All => {
+                return Search {
+                    source: Source::All(0..self.slots.len()),
+                    ..empty
+                };
+            }
+            QueryKind::Clauses {
+                clauses,
+                need_should,
+            } => (clauses, Rules::of(clauses, *need_should)),
         };
         let mut steps = Vec::with_capacity(clauses.len());
         let mut driver: Option<&[u32]> = None;
@@ -234,10 +337,10 @@ impl<K: Clone + Eq + Hash> Index<K> {
                 }
                 continue;
             };
-            if let (Occur::Must, Test::Term(_, Some(slots))) = (clause.occur, &step.test) {
-                if driver.is_none_or(|d| slots.len() < d.len()) {
-                    driver = Some(slots);
-                }
+            if let (Occur::Must, Test::Term(_, _, slots)) = (clause.occur, &step.test)
+                && driver.is_none_or(|d| slots.len() < d.len())
+            {
+                driver = Some(slots);
             }
             shoulds += usize::from(clause.occur == Occur::Should);
             steps.push(step);
@@ -255,7 +358,12 @@ impl<K: Clone + Eq + Hash> Index<K> {
             Some(slots) => Source::Postings(slots.iter()),
             None => Source::All(0..self.slots.len()),
         };
-        Search { slots: &self.slots, steps, rules: Some(rules), source }
+        Search {
+            steps,
+            rules: Some(rules),
+            source,
+            ..empty
+        }
     }
 
     /// Prepares a clause for testing slots; `None` if no document in the
@@ -263,17 +371,25 @@ impl<K: Clone + Eq + Hash> Index<K> {
     fn resolve<'a>(&'a self, clause: &'a Clause) -> Option<Step<'a>> {
         let field = *self.field_ids.get(clause.field.as_deref()?)?;
         let postings = &self.postings[field as usize];
+        let b = clause.boost.unwrap_or(1.0);
         let test = match &clause.kind {
             ClauseKind::Term(term) => {
                 let posting = postings.get(term.as_str())?;
-                Test::Term(pack(field, posting.term), Some(&posting.slots))
+                Test::Term(pack(field, posting.term), b * b, &posting.slots)
             }
-            ClauseKind::Number { text, key } => {
-                Test::Number(postings.get(text.as_str()).map(|p| pack(field, p.term)), field, *key)
+            ClauseKind::Number { text, key } => Test::Number(
+                postings.get(text.as_str()).map(|p| pack(field, p.term)),
+                field,
+                *key,
+                b,
+            ),
+            ClauseKind::Range { bound, lo, hi, .. } => {
+                Test::Range(field, *lo, *hi, range_score(bound, b))
             }
-            ClauseKind::Range { lo, hi, .. } => Test::Range(field, *lo, *hi),
             ClauseKind::Phrase(_) => return None,
-            ClauseKind::Fuzzy { .. } | ClauseKind::Wildcard { .. } | ClauseKind::Regex { .. } => Test::Values(field),
+            ClauseKind::Fuzzy { .. } | ClauseKind::Wildcard { .. } | ClauseKind::Regex { .. } => {
+                Test::Values(field)
+            }
         };
         Some(Step { clause, test })
     }
@@ -285,32 +401,35 @@ struct Step<'a> {
     test: Test<'a>,
 }
 
+/// How a step tests a slot; the f64 is the score when it matches.
 enum Test<'a> {
     /// Packed keyword, with its posting list.
-    Term(u64, Option<&'a [u32]>),
-    /// `field:N`: the packed keyword `N` if the index has it, and the key.
-    Number(Option<u64>, FieldId, i64),
-    Range(FieldId, i64, i64),
+    Term(u64, f64, &'a [u32]),
+    /// `field:N`: the packed keyword `N` if the index has it, and the key;
+    /// scores the boost once per kind of value that matches.
+    Number(Option<u64>, FieldId, i64, f64),
+    Range(FieldId, i64, i64, f64),
     /// Needs the field's values (fuzzy, wildcard, regex).
     Values(FieldId),
 }
 
 impl Step<'_> {
     #[inline]
-    fn score<K>(&self, slot: &Slot<K>) -> Option<f64> {
-        let b = self.clause.boost.unwrap_or(1.0);
-        match &self.test {
-            Test::Term(packed, _) => slot.has_term(*packed).then_some(b * b),
-            Test::Number(packed, field, key) => {
-                let count = usize::from(packed.is_some_and(|p| slot.has_term(p)))
-                    + usize::from(slot.has_number(*field, *key));
-                (count > 0).then_some(b * count as f64)
+    fn score(&self, words: Words<'_>, slot: &Option<Slot>) -> Option<f64> {
+        match self.test {
+            Test::Term(packed, score, _) => words.has_term(packed).then_some(score),
+            Test::Number(packed, field, key, boost) => {
+                let count = usize::from(packed.is_some_and(|p| words.has_term(p)))
+                    + usize::from(words.has_number_in(field, key, key));
+                (count > 0).then_some(boost * count as f64)
             }
-            Test::Range(field, lo, hi) => slot.has_number_in(*field, *lo, *hi).then(|| match &self.clause.kind {
-                ClauseKind::Range { bound, .. } => range_score(bound, b),
-                _ => b,
-            }),
-            Test::Values(field) => clause_score(&self.clause.kind, self.clause.boost, slot.values(*field)?),
+            Test::Range(field, lo, hi, score) => {
+                words.has_number_in(field, lo, hi).then_some(score)
+            }
+            Test::Values(field) => {
+                let values = slot.as_ref().expect("hot slots are live").values(field)?;
+                clause_score(&self.clause.kind, self.clause.boost, values)
+            }
         }
     }
 }
@@ -323,7 +442,9 @@ enum Source<'a> {
 
 /// The lazy result of [`Index::search`]: `(key, score)` in insertion order.
 pub struct Search<'a, K> {
-    slots: &'a [Option<Slot<K>>],
+    slots: &'a [Option<Slot>],
+    hot: &'a [Option<(Hot, K)>],
+    arena: &'a [u64],
     steps: Vec<Step<'a>>,
     /// `None` for the match-all query.
     rules: Option<Rules>,
@@ -332,13 +453,19 @@ pub struct Search<'a, K> {
 
 impl<K> Search<'_, K> {
     #[inline]
-    fn evaluate(&self, slot: &Slot<K>) -> Option<f64> {
+    fn evaluate(&self, hot: Hot, slot: &Option<Slot>) -> Option<f64> {
         let Some(rules) = self.rules else {
             return Some(1.0);
         };
+        let start = hot.start as usize;
+        let mid = start + usize::from(hot.terms);
+        let words = Words {
+            terms: &self.arena[start..mid],
+            numbers: &self.arena[mid..mid + 2 * usize::from(hot.numbers)],
+        };
         let mut tally = Tally::new();
         for step in &self.steps {
-            if !tally.record(step.clause.occur, step.score(slot)) {
+            if !tally.record(step.clause.occur, step.score(words, slot)) {
                 return None;
             }
         }
@@ -350,16 +477,17 @@ impl<'a, K> Iterator for Search<'a, K> {
     type Item = (&'a K, f64);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let slots = self.slots;
         loop {
             let at = match &mut self.source {
                 Source::Empty => return None,
                 Source::All(range) => range.next()?,
                 Source::Postings(iter) => *iter.next()? as usize,
             };
-            let Some(slot) = &slots[at] else { continue };
-            if let Some(score) = self.evaluate(slot) {
-                return Some((&slot.key, score));
+            let Some((hot, key)) = &self.hot[at] else {
+                continue;
+            };
+            if let Some(score) = self.evaluate(*hot, &self.slots[at]) {
+                return Some((key, score));
             }
         }
     }

@@ -73,7 +73,10 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                         buf.push(c);
                     }
                 }
-                tokens.push(Token { kind: TokenKind::Phrase(buf), offset: start });
+                tokens.push(Token {
+                    kind: TokenKind::Phrase(buf),
+                    offset: start,
+                });
             }
             '+' | '-' | ':' | '>' | '<' | '=' => {
                 chars.next();
@@ -85,7 +88,10 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                     '<' => TokenKind::Less,
                     _ => TokenKind::Equal,
                 };
-                tokens.push(Token { kind, offset: start });
+                tokens.push(Token {
+                    kind,
+                    offset: start,
+                });
             }
             '^' | '~' => {
                 chars.next();
@@ -107,8 +113,15 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                 if buf.is_empty() {
                     buf.push('1');
                 }
-                let kind = if c == '^' { TokenKind::Boost(buf) } else { TokenKind::Tilde(buf) };
-                tokens.push(Token { kind, offset: start });
+                let kind = if c == '^' {
+                    TokenKind::Boost(buf)
+                } else {
+                    TokenKind::Tilde(buf)
+                };
+                tokens.push(Token {
+                    kind,
+                    offset: start,
+                });
             }
             c if c.is_whitespace() => {
                 chars.next();
@@ -142,8 +155,15 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                     chars.next();
                 }
                 if !buf.is_empty() {
-                    let kind = if number { TokenKind::Number(buf) } else { TokenKind::Word(buf) };
-                    tokens.push(Token { kind, offset: start });
+                    let kind = if number {
+                        TokenKind::Number(buf)
+                    } else {
+                        TokenKind::Word(buf)
+                    };
+                    tokens.push(Token {
+                        kind,
+                        offset: start,
+                    });
                 }
             }
         }
@@ -177,19 +197,25 @@ mod tests {
                 Word("ro*".into()),
             ]
         );
-        assert_eq!(kinds("1.5 1.5.2 5a a-b"), vec![
-            Number("1.5".into()),
-            Word("1.5.2".into()),
-            Word("5a".into()),
-            Word("a-b".into())
-        ]);
+        assert_eq!(
+            kinds("1.5 1.5.2 5a a-b"),
+            vec![
+                Number("1.5".into()),
+                Word("1.5.2".into()),
+                Word("5a".into()),
+                Word("a-b".into())
+            ]
+        );
     }
 
     #[test]
     fn escapes() {
         use TokenKind::*;
         assert_eq!(kinds(r"free\:for\:all"), vec![Word("free:for:all".into())]);
-        assert_eq!(kinds(r"a\d \+x"), vec![Word(r"a\d".into()), Word("+x".into())]);
+        assert_eq!(
+            kinds(r"a\d \+x"),
+            vec![Word(r"a\d".into()), Word("+x".into())]
+        );
         assert_eq!(kinds(r"1\ 2"), vec![Word("1 2".into())]);
         assert_eq!(kinds(r#""a \"b\" \q""#), vec![Phrase(r#"a "b" \q"#.into())]);
         assert_eq!(kinds("a\\"), vec![Word("a".into())]);
@@ -198,20 +224,26 @@ mod tests {
     #[test]
     fn boost_and_tilde_run_to_space() {
         use TokenKind::*;
-        assert_eq!(kinds("a^2 b~ c~1^3"), vec![
-            Word("a".into()),
-            Boost("2".into()),
-            Word("b".into()),
-            Tilde("1".into()),
-            Word("c".into()),
-            Tilde("1^3".into())
-        ]);
+        assert_eq!(
+            kinds("a^2 b~ c~1^3"),
+            vec![
+                Word("a".into()),
+                Boost("2".into()),
+                Word("b".into()),
+                Tilde("1".into()),
+                Word("c".into()),
+                Tilde("1^3".into())
+            ]
+        );
     }
 
     #[test]
     fn tab_is_part_of_a_word_but_separates_tokens() {
         use TokenKind::*;
-        assert_eq!(kinds("\ta\tb c"), vec![Word("a\tb".into()), Word("c".into())]);
+        assert_eq!(
+            kinds("\ta\tb c"),
+            vec![Word("a\tb".into()), Word("c".into())]
+        );
     }
 
     #[test]

@@ -20,9 +20,22 @@ pub(crate) fn key_float(key: i64) -> f64 {
 /// The inclusive key interval a numeric range `[min, max]` covers, given as
 /// floats with Bluge's conventions: `-inf` / `+inf` leave that end open, and
 /// an exclusive end moves the key by one.
-pub(crate) fn key_interval(min: f64, min_inclusive: bool, max: f64, max_inclusive: bool) -> (i64, i64) {
-    let mut lo = if min == f64::NEG_INFINITY { i64::MIN } else { float_key(min) };
-    let mut hi = if max == f64::INFINITY { i64::MAX } else { float_key(max) };
+pub(crate) fn key_interval(
+    min: f64,
+    min_inclusive: bool,
+    max: f64,
+    max_inclusive: bool,
+) -> (i64, i64) {
+    let mut lo = if min == f64::NEG_INFINITY {
+        i64::MIN
+    } else {
+        float_key(min)
+    };
+    let mut hi = if max == f64::INFINITY {
+        i64::MAX
+    } else {
+        float_key(max)
+    };
     if !min_inclusive && lo != i64::MAX {
         lo += 1;
     }
@@ -38,7 +51,19 @@ mod tests {
 
     #[test]
     fn keys_preserve_order() {
-        let values = [f64::NEG_INFINITY, -1e300, -5.5, -1.0, -0.0, 0.0, 1e-300, 1.0, 5.5, 1e300, f64::INFINITY];
+        let values = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -5.5,
+            -1.0,
+            -0.0,
+            0.0,
+            1e-300,
+            1.0,
+            5.5,
+            1e300,
+            f64::INFINITY,
+        ];
         for pair in values.windows(2) {
             assert!(float_key(pair[0]) < float_key(pair[1]), "{pair:?}");
         }
@@ -49,7 +74,13 @@ mod tests {
 
     #[test]
     fn exclusive_ends() {
-        assert_eq!(key_interval(5.0, false, f64::INFINITY, true), (float_key(5.0) + 1, i64::MAX));
-        assert_eq!(key_interval(f64::NEG_INFINITY, true, 5.0, false), (i64::MIN, float_key(5.0) - 1));
+        assert_eq!(
+            key_interval(5.0, false, f64::INFINITY, true),
+            (float_key(5.0) + 1, i64::MAX)
+        );
+        assert_eq!(
+            key_interval(f64::NEG_INFINITY, true, 5.0, false),
+            (i64::MIN, float_key(5.0) - 1)
+        );
     }
 }

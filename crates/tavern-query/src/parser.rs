@@ -19,7 +19,9 @@ use crate::datetime::parse_rfc3339;
 use crate::error::{ParseError, ParseErrorKind};
 use crate::lexer::{Token, TokenKind, tokenize};
 use crate::numeric::{key_float, key_interval};
-use crate::query::{Clause, ClauseKind, Occur, Query, QueryKind, RangeBound, RangeOp, number_key, numeric_range};
+use crate::query::{
+    Clause, ClauseKind, Occur, Query, QueryKind, RangeBound, RangeOp, number_key, numeric_range,
+};
 
 pub(crate) fn parse(input: &str) -> Result<Query, ParseError> {
     match input {
@@ -28,7 +30,11 @@ pub(crate) fn parse(input: &str) -> Result<Query, ParseError> {
         _ => {}
     }
     let tokens = tokenize(input)?;
-    let mut parser = Parser { tokens: &tokens, pos: 0, end: input.len() };
+    let mut parser = Parser {
+        tokens: &tokens,
+        pos: 0,
+        end: input.len(),
+    };
     let mut clauses = Vec::new();
     loop {
         clauses.push(parser.part()?);
@@ -37,7 +43,12 @@ pub(crate) fn parse(input: &str) -> Result<Query, ParseError> {
         }
     }
     let need_should = !clauses.iter().any(|c| c.occur == Occur::Must);
-    Ok(Query { kind: QueryKind::Clauses { clauses, need_should } })
+    Ok(Query {
+        kind: QueryKind::Clauses {
+            clauses,
+            need_should,
+        },
+    })
 }
 
 struct Parser<'a> {
@@ -96,17 +107,26 @@ impl<'a> Parser<'a> {
         let (field, kind) = self.base()?;
         let mut boost = None;
         if let Some(TokenKind::Boost(text)) = self.peek() {
-            let value = parse_float(text).ok_or_else(|| self.error(ParseErrorKind::InvalidBoost(text.clone())))?;
+            let value = parse_float(text)
+                .ok_or_else(|| self.error(ParseErrorKind::InvalidBoost(text.clone())))?;
             self.pos += 1;
             boost = Some(value);
         }
-        Ok(Clause { occur, field, kind, boost })
+        Ok(Clause {
+            occur,
+            field,
+            kind,
+            boost,
+        })
     }
 
     fn base(&mut self) -> Result<(Option<String>, ClauseKind), ParseError> {
         let start = self.offset();
         let token = self.peek();
-        if matches!(token, Some(TokenKind::Word(_) | TokenKind::Number(_) | TokenKind::Phrase(_))) {
+        if matches!(
+            token,
+            Some(TokenKind::Word(_) | TokenKind::Number(_) | TokenKind::Phrase(_))
+        ) {
             self.pos += 1;
         }
         match token {
@@ -162,9 +182,15 @@ impl<'a> Parser<'a> {
                     return date_range(op, text, start);
                 }
                 let text = self.signed_number()?;
-                let value = parse_float(&text).ok_or(ParseError::new(ParseErrorKind::InvalidNumber(text), start))?;
+                let value = parse_float(&text)
+                    .ok_or(ParseError::new(ParseErrorKind::InvalidNumber(text), start))?;
                 let (lo, hi) = numeric_range(op, value);
-                Ok(ClauseKind::Range { op, bound: RangeBound::Number(value), lo, hi })
+                Ok(ClauseKind::Range {
+                    op,
+                    bound: RangeBound::Number(value),
+                    lo,
+                    hi,
+                })
             }
             _ => Err(self.syntax()),
         }
@@ -179,7 +205,11 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some(TokenKind::Number(text)) => {
                 self.pos += 1;
-                Ok(if negative { format!("-{text}") } else { text.clone() })
+                Ok(if negative {
+                    format!("-{text}")
+                } else {
+                    text.clone()
+                })
             }
             _ => Err(self.syntax()),
         }
@@ -200,7 +230,10 @@ impl<'a> Parser<'a> {
             return Err(invalid());
         }
         self.pos += 1;
-        Ok(ClauseKind::Fuzzy { term: word.to_owned(), distance: distance as u8 })
+        Ok(ClauseKind::Fuzzy {
+            term: word.to_owned(),
+            distance: distance as u8,
+        })
     }
 }
 
@@ -213,9 +246,18 @@ fn word_clause(word: &str, offset: usize) -> Result<ClauseKind, ParseError> {
         }
         let pattern = &word[1..word.len() - 1];
         let regex = compile_regex(pattern).map_err(|reason| {
-            ParseError::new(ParseErrorKind::InvalidRegex { pattern: pattern.to_owned(), reason }, offset)
+            ParseError::new(
+                ParseErrorKind::InvalidRegex {
+                    pattern: pattern.to_owned(),
+                    reason,
+                },
+                offset,
+            )
         })?;
-        return Ok(ClauseKind::Regex { pattern: pattern.to_owned(), regex });
+        return Ok(ClauseKind::Regex {
+            pattern: pattern.to_owned(),
+            regex,
+        });
     }
     if word.contains(['*', '?']) {
         let mut translated = String::with_capacity(word.len() + 8);
@@ -227,17 +269,30 @@ fn word_clause(word: &str, offset: usize) -> Result<ClauseKind, ParseError> {
             }
         }
         let regex = anchored(&translated).map_err(|reason| {
-            ParseError::new(ParseErrorKind::InvalidRegex { pattern: word.to_owned(), reason }, offset)
+            ParseError::new(
+                ParseErrorKind::InvalidRegex {
+                    pattern: word.to_owned(),
+                    reason,
+                },
+                offset,
+            )
         })?;
-        return Ok(ClauseKind::Wildcard { pattern: word.to_owned(), regex });
+        return Ok(ClauseKind::Wildcard {
+            pattern: word.to_owned(),
+            regex,
+        });
     }
     Ok(ClauseKind::Term(word.to_owned()))
 }
 
 /// `field:N`.
 fn number_clause(text: String, offset: usize) -> Result<ClauseKind, ParseError> {
-    let value = parse_float(&text).ok_or_else(|| ParseError::new(ParseErrorKind::InvalidNumber(text.clone()), offset))?;
-    Ok(ClauseKind::Number { key: number_key(value), text })
+    let value = parse_float(&text)
+        .ok_or_else(|| ParseError::new(ParseErrorKind::InvalidNumber(text.clone()), offset))?;
+    Ok(ClauseKind::Number {
+        key: number_key(value),
+        text,
+    })
 }
 
 /// `field:>"2024-01-01T00:00:00Z"` and friends.
@@ -257,7 +312,12 @@ fn date_range(op: RangeOp, text: &str, offset: usize) -> Result<ClauseKind, Pars
         RangeOp::Lt => key_interval(f64::NEG_INFINITY, true, bound, false),
         RangeOp::Le => key_interval(f64::NEG_INFINITY, true, bound, true),
     };
-    Ok(ClauseKind::Range { op, bound: RangeBound::Date(text.to_owned()), lo, hi })
+    Ok(ClauseKind::Range {
+        op,
+        bound: RangeBound::Date(text.to_owned()),
+        lo,
+        hi,
+    })
 }
 
 /// Compiles a `/regex/` body with the rules of Bluge's term automata: the
@@ -301,7 +361,9 @@ fn check_automaton_friendly(hir: &regex_syntax::hir::Hir) -> Result<(), String> 
         HirKind::Repetition(rep) if !rep.greedy => Err("lazy repetition is not allowed".to_owned()),
         HirKind::Repetition(rep) => check_automaton_friendly(&rep.sub),
         HirKind::Capture(cap) => check_automaton_friendly(&cap.sub),
-        HirKind::Concat(subs) | HirKind::Alternation(subs) => subs.iter().try_for_each(check_automaton_friendly),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().try_for_each(check_automaton_friendly)
+        }
         HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => Ok(()),
     }
 }
@@ -330,15 +392,39 @@ mod tests {
         assert!(matches!(kind("f:a?c"), ClauseKind::Wildcard { .. }));
         assert!(matches!(kind("f:/a.c/"), ClauseKind::Regex { pattern, .. } if pattern == "a.c"));
         assert!(matches!(kind("f:/a*/"), ClauseKind::Regex { .. }));
-        assert!(matches!(kind("f:abc~"), ClauseKind::Fuzzy { distance: 1, .. }));
-        assert!(matches!(kind("f:abc~2"), ClauseKind::Fuzzy { distance: 2, .. }));
-        assert!(matches!(kind("f:a*~0.5"), ClauseKind::Fuzzy { distance: 0, .. }));
+        assert!(matches!(
+            kind("f:abc~"),
+            ClauseKind::Fuzzy { distance: 1, .. }
+        ));
+        assert!(matches!(
+            kind("f:abc~2"),
+            ClauseKind::Fuzzy { distance: 2, .. }
+        ));
+        assert!(matches!(
+            kind("f:a*~0.5"),
+            ClauseKind::Fuzzy { distance: 0, .. }
+        ));
         assert!(matches!(kind("f:\"a b\""), ClauseKind::Phrase(p) if p == "a b"));
         assert!(matches!(kind("f:5"), ClauseKind::Number { text, .. } if text == "5"));
         assert!(matches!(kind("f:-5.5"), ClauseKind::Number { text, .. } if text == "-5.5"));
-        assert!(matches!(kind("f:>-5"), ClauseKind::Range { op: RangeOp::Gt, bound: RangeBound::Number(v), .. } if v == -5.0));
-        assert!(matches!(kind("f:<=\"2024-01-01T00:00:00Z\""), ClauseKind::Range { op: RangeOp::Le, bound: RangeBound::Date(_), .. }));
-        assert!(matches!(kind("f : > = 5"), ClauseKind::Range { op: RangeOp::Ge, .. }));
+        assert!(
+            matches!(kind("f:>-5"), ClauseKind::Range { op: RangeOp::Gt, bound: RangeBound::Number(v), .. } if v == -5.0)
+        );
+        assert!(matches!(
+            kind("f:<=\"2024-01-01T00:00:00Z\""),
+            ClauseKind::Range {
+                op: RangeOp::Le,
+                bound: RangeBound::Date(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            kind("f : > = 5"),
+            ClauseKind::Range {
+                op: RangeOp::Ge,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -355,11 +441,23 @@ mod tests {
         assert_eq!(err("a~3"), ParseErrorKind::InvalidFuzziness("3".into()));
         assert_eq!(err("a~-1"), ParseErrorKind::InvalidFuzziness("-1".into()));
         assert_eq!(err("a~2^3"), ParseErrorKind::InvalidFuzziness("2^3".into()));
-        assert!(matches!(err("f:>\"2024-01-01\""), ParseErrorKind::InvalidDate(_)));
-        assert!(matches!(err("f:>\"0001-01-01T00:00:00Z\""), ParseErrorKind::InvalidDate(_)));
+        assert!(matches!(
+            err("f:>\"2024-01-01\""),
+            ParseErrorKind::InvalidDate(_)
+        ));
+        assert!(matches!(
+            err("f:>\"0001-01-01T00:00:00Z\""),
+            ParseErrorKind::InvalidDate(_)
+        ));
         assert!(matches!(err("f:/a$/"), ParseErrorKind::InvalidRegex { .. }));
-        assert!(matches!(err("f:/a\\b/"), ParseErrorKind::InvalidRegex { .. }));
-        assert!(matches!(err("f:/a*?/"), ParseErrorKind::InvalidRegex { .. }));
+        assert!(matches!(
+            err("f:/a\\b/"),
+            ParseErrorKind::InvalidRegex { .. }
+        ));
+        assert!(matches!(
+            err("f:/a*?/"),
+            ParseErrorKind::InvalidRegex { .. }
+        ));
         assert!(matches!(err("f:/(a/"), ParseErrorKind::InvalidRegex { .. }));
         assert_eq!(err("a \"b"), ParseErrorKind::UnterminatedPhrase);
         let long = format!("f:{}", "9".repeat(400));
@@ -376,7 +474,10 @@ mod tests {
         assert_eq!(c[3].boost, Some(0.5));
         assert_eq!(c[3].field, None);
         assert_eq!(Query::parse("a^").unwrap().clauses()[0].boost, Some(1.0));
-        assert_eq!(Query::parse("a^inf").unwrap().clauses()[0].boost, Some(f64::INFINITY));
+        assert_eq!(
+            Query::parse("a^inf").unwrap().clauses()[0].boost,
+            Some(f64::INFINITY)
+        );
     }
 
     #[test]

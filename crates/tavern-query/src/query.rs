@@ -72,7 +72,12 @@ pub(crate) enum ClauseKind {
     Number { text: String, key: i64 },
     /// `field:>N` and friends over numbers, or over date-times when the bound
     /// is a quoted RFC 3339 date-time.
-    Range { op: RangeOp, bound: RangeBound, lo: i64, hi: i64 },
+    Range {
+        op: RangeOp,
+        bound: RangeBound,
+        lo: i64,
+        hi: i64,
+    },
 }
 
 /// The bound of a range clause as written.
@@ -91,11 +96,27 @@ impl PartialEq for ClauseKind {
         use ClauseKind::*;
         match (self, other) {
             (Term(a), Term(b)) | (Phrase(a), Phrase(b)) => a == b,
-            (Fuzzy { term: a, distance: x }, Fuzzy { term: b, distance: y }) => a == b && x == y,
+            (
+                Fuzzy {
+                    term: a,
+                    distance: x,
+                },
+                Fuzzy {
+                    term: b,
+                    distance: y,
+                },
+            ) => a == b && x == y,
             (Wildcard { pattern: a, .. }, Wildcard { pattern: b, .. })
             | (Regex { pattern: a, .. }, Regex { pattern: b, .. }) => a == b,
             (Number { text: a, .. }, Number { text: b, .. }) => a == b,
-            (Range { op: a, bound: x, .. }, Range { op: b, bound: y, .. }) => {
+            (
+                Range {
+                    op: a, bound: x, ..
+                },
+                Range {
+                    op: b, bound: y, ..
+                },
+            ) => {
                 a == b
                     && match (x, y) {
                         (RangeBound::Number(x), RangeBound::Number(y)) => same_float(*x, *y),
@@ -139,7 +160,12 @@ impl Clause {
         Clause {
             occur: Occur::Must,
             field: Some(field.to_owned()),
-            kind: ClauseKind::Range { op, bound: RangeBound::Number(value), lo, hi },
+            kind: ClauseKind::Range {
+                op,
+                bound: RangeBound::Number(value),
+                lo,
+                hi,
+            },
             boost: None,
         }
     }
@@ -214,12 +240,16 @@ impl Query {
 
     /// The query that matches every document with score 1 (`*`).
     pub fn match_all() -> Query {
-        Query { kind: QueryKind::All }
+        Query {
+            kind: QueryKind::All,
+        }
     }
 
     /// The query that matches no document (the empty string).
     pub fn match_none() -> Query {
-        Query { kind: QueryKind::None }
+        Query {
+            kind: QueryKind::None,
+        }
     }
 
     /// True for `*`.
@@ -245,21 +275,37 @@ impl Query {
     /// a boolean query with its count ranges). Adds a constant to the score
     /// of every match, so the order of matches does not change.
     pub fn require(self, clause: Clause) -> Query {
-        self.with(Clause { occur: Occur::Must, ..clause })
+        self.with(Clause {
+            occur: Occur::Must,
+            ..clause
+        })
     }
 
     /// Adds a clause no match may satisfy.
     pub fn exclude(self, clause: Clause) -> Query {
-        self.with(Clause { occur: Occur::MustNot, boost: None, ..clause })
+        self.with(Clause {
+            occur: Occur::MustNot,
+            boost: None,
+            ..clause
+        })
     }
 
     fn with(self, clause: Clause) -> Query {
         let kind = match self.kind {
             QueryKind::None => QueryKind::None,
-            QueryKind::All => QueryKind::Clauses { clauses: vec![clause], need_should: false },
-            QueryKind::Clauses { mut clauses, need_should } => {
+            QueryKind::All => QueryKind::Clauses {
+                clauses: vec![clause],
+                need_should: false,
+            },
+            QueryKind::Clauses {
+                mut clauses,
+                need_should,
+            } => {
                 clauses.push(clause);
-                QueryKind::Clauses { clauses, need_should }
+                QueryKind::Clauses {
+                    clauses,
+                    need_should,
+                }
             }
         };
         Query { kind }

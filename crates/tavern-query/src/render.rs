@@ -49,7 +49,9 @@ impl Display for Clause {
             f.write_char(':')?;
         }
         match &self.kind {
-            ClauseKind::Term(text) | ClauseKind::Wildcard { pattern: text, .. } => write_word(f, text)?,
+            ClauseKind::Term(text) | ClauseKind::Wildcard { pattern: text, .. } => {
+                write_word(f, text)?
+            }
             ClauseKind::Fuzzy { term, distance } => {
                 write_word(f, term)?;
                 write!(f, "~{distance}")?;
@@ -117,12 +119,18 @@ mod tests {
 
     #[test]
     fn renders_every_form() {
-        round_trip("+label.mode:ranked  -label.x:\\-y label.level:>=5^2", "+label.mode:ranked -label.x:\\-y label.level:>=5^2");
+        round_trip(
+            "+label.mode:ranked  -label.x:\\-y label.level:>=5^2",
+            "+label.mode:ranked -label.x:\\-y label.level:>=5^2",
+        );
         round_trip("a~2 ^3 f:b~", "a~2 ^3 f:b~1");
         round_trip("f:a\\ b\\:c", "f:a\\ b\\:c");
         round_trip("f:\"x \\\"y\\\"\"", "f:\"x \\\"y\\\"\"");
         round_trip("f:/a\\ b.*/", "f:/a\\ b.*/");
-        round_trip("f:<\"2024-01-01T00:00:00Z\" f:-0 f:>-0", "f:<\"2024-01-01T00:00:00Z\" f:-0 f:>-0");
+        round_trip(
+            "f:<\"2024-01-01T00:00:00Z\" f:-0 f:>-0",
+            "f:<\"2024-01-01T00:00:00Z\" f:-0 f:>-0",
+        );
         round_trip("\\*", "\\*");
         round_trip("a^nan b^-inf", "a^NaN b^-inf");
     }

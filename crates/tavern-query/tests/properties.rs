@@ -10,9 +10,44 @@ use tavern_query::{Document, Index, Query};
 /// Pieces that make up plausible (and implausible) query strings.
 fn piece() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
-        "+", "-", " ", "  ", ":", ">", ">=", "<", "<=", "=", "^", "^2", "^0.5", "~", "~1", "~2", "\\", "\\ ", "\\:", "\"",
-        "\"a b\"", "\"2024-01-01T00:00:00Z\"", "f", "g", "label.mode", "ranked", "r*", "?x", "/r.*/", "/", "5", "-5",
-        "1.5", "0", "T", "*", "é", "\t",
+        "+",
+        "-",
+        " ",
+        "  ",
+        ":",
+        ">",
+        ">=",
+        "<",
+        "<=",
+        "=",
+        "^",
+        "^2",
+        "^0.5",
+        "~",
+        "~1",
+        "~2",
+        "\\",
+        "\\ ",
+        "\\:",
+        "\"",
+        "\"a b\"",
+        "\"2024-01-01T00:00:00Z\"",
+        "f",
+        "g",
+        "label.mode",
+        "ranked",
+        "r*",
+        "?x",
+        "/r.*/",
+        "/",
+        "5",
+        "-5",
+        "1.5",
+        "0",
+        "T",
+        "*",
+        "é",
+        "\t",
     ])
 }
 
@@ -47,7 +82,8 @@ proptest! {
 /// hit often.
 fn document() -> impl Strategy<Value = Document> {
     let value = prop_oneof![
-        prop::sample::select(vec!["a", "b", "ab", "ba", "5", "T"]).prop_map(|s| serde_json::json!(s)),
+        prop::sample::select(vec!["a", "b", "ab", "ba", "5", "T"])
+            .prop_map(|s| serde_json::json!(s)),
         (-3i32..8).prop_map(|n| serde_json::json!(n)),
         Just(serde_json::json!("2024-01-02T00:00:00Z")),
         Just(serde_json::json!(true)),
@@ -66,8 +102,26 @@ fn document() -> impl Strategy<Value = Document> {
 fn query() -> impl Strategy<Value = Query> {
     let field = prop::sample::select(vec!["label.x", "label.y", "label.z", "label.w"]);
     let value = prop::sample::select(vec![
-        "a", "b", "ab", "T", "F", "5", "-2", "3", ">2", ">=5", "<0", "<=-1", "a*", "?", "/b.*/", "ab~1", "ba~2",
-        "\"a\"", ">\"2024-01-01T00:00:00Z\"", "<=\"2024-01-02T00:00:00Z\"",
+        "a",
+        "b",
+        "ab",
+        "T",
+        "F",
+        "5",
+        "-2",
+        "3",
+        ">2",
+        ">=5",
+        "<0",
+        "<=-1",
+        "a*",
+        "?",
+        "/b.*/",
+        "ab~1",
+        "ba~2",
+        "\"a\"",
+        ">\"2024-01-01T00:00:00Z\"",
+        "<=\"2024-01-02T00:00:00Z\"",
     ]);
     let prefix = prop::sample::select(vec!["", "", "+", "-"]);
     let boost = prop::sample::select(vec!["", "", "^2", "^0.5"]);
@@ -75,7 +129,11 @@ fn query() -> impl Strategy<Value = Query> {
         let text: Vec<String> = clauses
             .into_iter()
             .map(|(p, f, v, b)| {
-                let sep = if v.contains('~') && !b.is_empty() { " " } else { "" };
+                let sep = if v.contains('~') && !b.is_empty() {
+                    " "
+                } else {
+                    ""
+                };
                 format!("{p}{f}:{v}{sep}{b}")
             })
             .collect();

@@ -18,7 +18,11 @@ fn score(q: &str, doc: &Document) -> Option<f64> {
     let mut index = Index::new();
     index.insert(0u8, doc.clone());
     let hits: Vec<_> = index.search(&query).collect();
-    assert_eq!(hits, direct.map(|s| (&0u8, s)).into_iter().collect::<Vec<_>>(), "index vs direct for {q}");
+    assert_eq!(
+        hits,
+        direct.map(|s| (&0u8, s)).into_iter().collect::<Vec<_>>(),
+        "index vs direct for {q}"
+    );
     direct
 }
 
@@ -106,16 +110,31 @@ fn numbers() {
 #[test]
 fn dates() {
     let doc = label(json!({"start": "2024-03-01T12:00:00Z", "day": "2024-03-01"}));
-    assert_eq!(score(r#"label.start:>"2024-01-01T00:00:00Z""#, &doc), Some(1.0));
+    assert_eq!(
+        score(r#"label.start:>"2024-01-01T00:00:00Z""#, &doc),
+        Some(1.0)
+    );
     assert_eq!(score(r#"label.start:<"2024-01-01T00:00:00Z""#, &doc), None);
-    assert_eq!(score(r#"label.start:>="2024-03-01T12:00:00Z""#, &doc), Some(1.0));
+    assert_eq!(
+        score(r#"label.start:>="2024-03-01T12:00:00Z""#, &doc),
+        Some(1.0)
+    );
     assert_eq!(score(r#"label.start:>"2024-03-01T12:00:00Z""#, &doc), None);
-    assert_eq!(score(r#"label.start:<="2024-03-01T13:00:00+01:00""#, &doc), Some(1.0));
-    assert_eq!(score(r#"label.day:<"2024-03-01T00:00:01Z""#, &doc), Some(1.0));
+    assert_eq!(
+        score(r#"label.start:<="2024-03-01T13:00:00+01:00""#, &doc),
+        Some(1.0)
+    );
+    assert_eq!(
+        score(r#"label.day:<"2024-03-01T00:00:01Z""#, &doc),
+        Some(1.0)
+    );
     // Date-like strings are indexed as date-times, not keywords.
     assert_eq!(score(r"label.day:2024-03-01", &doc), None);
     // The boost does not change a date range's score.
-    assert_eq!(score(r#"label.start:>"2024-01-01T00:00:00Z"^5"#, &doc), Some(1.0));
+    assert_eq!(
+        score(r#"label.start:>"2024-01-01T00:00:00Z"^5"#, &doc),
+        Some(1.0)
+    );
 }
 
 #[test]
@@ -141,7 +160,10 @@ fn wildcards_regexes_and_fuzzy() {
     assert_eq!(score("label.name:room~1", &doc), None);
     assert_eq!(score("label.name:roomba~0 ^3", &doc), Some(9.0));
     assert_eq!(score("label.name:ro*~0", &doc), None);
-    assert_eq!(score("label.name:room~2 ^2", &doc), Some(4.0 * (1.0 - 2.0 / 4.0)));
+    assert_eq!(
+        score("label.name:room~2 ^2", &doc),
+        Some(4.0 * (1.0 - 2.0 / 4.0))
+    );
 }
 
 #[test]
@@ -149,7 +171,10 @@ fn phrases_never_match() {
     let doc = label(json!({"mode": "ranked", "title": "a b"}));
     assert_eq!(score(r#"label.mode:"ranked""#, &doc), None);
     assert_eq!(score(r#"label.title:"a b""#, &doc), None);
-    assert_eq!(score(r#"+label.mode:ranked -label.mode:"ranked""#, &doc), Some(1.0));
+    assert_eq!(
+        score(r#"+label.mode:ranked -label.mode:"ranked""#, &doc),
+        Some(1.0)
+    );
 }
 
 #[test]
@@ -158,7 +183,10 @@ fn boosts() {
     assert_eq!(score("label.mode:ranked^2", &doc), Some(4.0));
     assert_eq!(score("label.level:>1^3", &doc), Some(3.0));
     assert_eq!(score("label.level:5^3", &doc), Some(3.0));
-    assert_eq!(score("+label.mode:ranked label.level:5^10 label.level:4^5", &doc), Some(11.0));
+    assert_eq!(
+        score("+label.mode:ranked label.level:5^10 label.level:4^5", &doc),
+        Some(11.0)
+    );
 }
 
 #[test]
@@ -191,9 +219,18 @@ fn nakama_registry_ordering() {
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         hits.into_iter().map(|(k, _)| k).collect::<Vec<_>>()
     };
-    assert_eq!(ranked("+label.foo:5 +label.bar:1 label.baz:4^10 label.baz:2^5")[..4], [0, 1, 4, 5]);
-    assert_eq!(ranked("+label.foo:5 +label.bar:1 +label.option:a label.baz:4^10 label.baz:2^5"), [0, 4, 2]);
-    assert_eq!(ranked("+label.foo:5 +label.bar:1 label.option:a label.baz:4^10 label.baz:2^5")[..4], [0, 1, 4, 5]);
+    assert_eq!(
+        ranked("+label.foo:5 +label.bar:1 label.baz:4^10 label.baz:2^5")[..4],
+        [0, 1, 4, 5]
+    );
+    assert_eq!(
+        ranked("+label.foo:5 +label.bar:1 +label.option:a label.baz:4^10 label.baz:2^5"),
+        [0, 4, 2]
+    );
+    assert_eq!(
+        ranked("+label.foo:5 +label.bar:1 label.option:a label.baz:4^10 label.baz:2^5")[..4],
+        [0, 1, 4, 5]
+    );
 }
 
 #[test]
@@ -204,9 +241,15 @@ fn matchmaker_style_documents_and_composition() {
     doc.add_number("max_count", 4.0);
     doc.add_keyword("party_id", "");
     doc.add_string("properties.region", "eu");
-    doc.add_string("properties.blocked", "x-4bd6667a-2659-4888-b245-e13690ff4a9b-y");
+    doc.add_string(
+        "properties.blocked",
+        "x-4bd6667a-2659-4888-b245-e13690ff4a9b-y",
+    );
     doc.add_number("properties.rank", 7.0);
-    let q = Query::parse(r"+properties.region:eu -properties.blocked:/.*4bd6667a\-2659\-4888\-b245\-e13690ff4a9b.*/").unwrap();
+    let q = Query::parse(
+        r"+properties.region:eu -properties.blocked:/.*4bd6667a\-2659\-4888\-b245\-e13690ff4a9b.*/",
+    )
+    .unwrap();
     assert!(!q.matches(&doc));
 
     // A ticket query without MUST keeps needing a SHOULD after the
@@ -223,7 +266,11 @@ fn matchmaker_style_documents_and_composition() {
     assert_eq!(q.score(&doc), Some(3.0));
     let all = Query::match_all().require(Clause::range("max_count", RangeOp::Le, 3.0));
     assert!(!all.matches(&doc));
-    assert!(!Query::match_none().require(Clause::term("ticket", "t1")).matches(&doc));
+    assert!(
+        !Query::match_none()
+            .require(Clause::term("ticket", "t1"))
+            .matches(&doc)
+    );
     let excluded = Query::match_all().exclude(Clause::term("ticket", "t1"));
     assert!(!excluded.matches(&doc));
 }
@@ -232,7 +279,10 @@ fn matchmaker_style_documents_and_composition() {
 fn index_order_replace_remove() {
     let mut index = Index::new();
     for i in 0..10 {
-        index.insert(i, label(json!({"mode": if i % 2 == 0 { "even" } else { "odd" }, "i": i})));
+        index.insert(
+            i,
+            label(json!({"mode": if i % 2 == 0 { "even" } else { "odd" }, "i": i})),
+        );
     }
     let q = Query::parse("+label.mode:even").unwrap();
     let keys = |index: &Index<i32>, q: &Query| index.search(q).map(|(k, _)| *k).collect::<Vec<_>>();
@@ -250,7 +300,9 @@ fn index_order_replace_remove() {
     // Lots of churn forces rebuilds; results stay those of a plain scan in
     // insertion order (a removed key inserted again goes to the end).
     let mut order: Vec<i32> = (1..10).collect();
-    let mut docs: std::collections::HashMap<i32, Document> = (1..10).map(|i| (i, index.get(&i).unwrap().clone())).collect();
+    let mut docs: std::collections::HashMap<i32, Document> = (1..10)
+        .map(|i| (i, index.get(&i).unwrap().clone()))
+        .collect();
     for round in 0..50 {
         for i in 0..10 {
             let doc = label(json!({"mode": if (i + round) % 3 == 0 { "even" } else { "odd" }}));
@@ -264,7 +316,11 @@ fn index_order_replace_remove() {
         index.remove(&gone);
         docs.remove(&gone);
         order.retain(|k| *k != gone);
-        let expected: Vec<i32> = order.iter().copied().filter(|k| q.matches(&docs[k])).collect();
+        let expected: Vec<i32> = order
+            .iter()
+            .copied()
+            .filter(|k| q.matches(&docs[k]))
+            .collect();
         assert_eq!(keys(&index, &q), expected);
     }
     assert_eq!(keys(&index, &Query::match_all()), order);
