@@ -139,6 +139,35 @@ describe("PUT /v2/account", () => {
     );
   });
 
+  test(
+    "username with a control character: 400, as at authentication",
+    {
+      todo:
+        "server bug: PUT /v2/account {\"username\":\"bad\\tname\"} answers 200 and stores the tab; " +
+        "Nakama (UpdateAccounts) answers 400 Username invalid, no spaces or control characters allowed.",
+    },
+    async () => {
+      const { session } = await newUser();
+      for (const username of ["bad\tname", "new\nline"]) {
+        await rejectsWith(
+          client.updateAccount(session, { username }),
+          400,
+          3,
+          "Username invalid, no spaces or control characters allowed.",
+        );
+      }
+      const account = await client.getAccount(session);
+      assert.equal(account.user.username, session.username);
+    },
+  );
+
+  test("spaces are allowed in a new username", async () => {
+    const { session } = await newUser();
+    const spaced = `${uniqueName("a")} b`;
+    await client.updateAccount(session, { username: spaced });
+    assert.equal((await client.getAccount(session)).user.username, spaced);
+  });
+
   test("the raw answer is {} (24_update_account)", async () => {
     const { session } = await newUser();
     const res = await request(server, "/v2/account", {
@@ -165,6 +194,26 @@ describe("DELETE /v2/account", () => {
     assert.equal(again.created, true);
     assert.notEqual(again.user_id, session.user_id);
   });
+
+  test(
+    "deleting the account logs out all of its tokens",
+    {
+      todo:
+        "server bug: after DELETE /v2/account the same bearer token still passes authentication " +
+        "(GET /v2/account answers 404 Account not found., DELETE again 200); Nakama's DeleteAccount " +
+        "logs out all the user's tokens (401 Auth token invalid, refresh 401)",
+    },
+    async () => {
+      const { session } = await newUser();
+      // Invalidation compares whole seconds, as Nakama does: delete in a later second.
+      const iat = JSON.parse(Buffer.from(session.token.split(".")[1], "base64url")).iat;
+      await new Promise((r) => setTimeout(r, Math.max(0, (iat + 1) * 1000 - Date.now() + 50)));
+      await client.deleteAccount(session);
+      const res = await request(server, "/v2/account", { bearer: session.token });
+      assertError(res, 401, 16, "Auth token invalid");
+      await rejectsWith(client.sessionRefresh(session), 401, 16, "Refresh token invalid or expired.");
+    },
+  );
 
   test("a deleted user's username is free again and no longer listed", async () => {
     const name = uniqueName("gone");
