@@ -1,21 +1,6 @@
 //! Evaluating queries against documents, and the score each clause gives.
 //!
-//! Nakama runs Bluge with a constant similarity, so a score depends only on
-//! which clauses match and on their boosts `b` (1 when not given). Following
-//! how Bluge builds each clause:
-//!
-//! | clause                         | score when it matches                    |
-//! |--------------------------------|------------------------------------------|
-//! | `f:term`                       | `b²` (a term query inside a boolean, both boosted) |
-//! | `f:term~N`                     | `b² · Σ (1 − d / min(len))` over matching values (exact match counts 1) |
-//! | `f:wild*`, `f:/re/`            | `b ·` the number of matching values      |
-//! | `f:N`                          | `b ·` (1 if keyword `N`) + (1 if number N) |
-//! | `f:>N` …                       | `b`                                      |
-//! | `f:>"date"` …                  | 1 (Bluge ignores the boost)              |
-//! | `f:"phrase"`                   | never matches (keyword fields keep no positions) |
-//!
-//! A match scores the sum over its MUST clauses and matching SHOULD clauses;
-//! a query of MUST NOT clauses alone scores 1.
+//! The score rules are listed in the crate documentation.
 
 use crate::document::{Document, FieldValues};
 use crate::query::{Clause, ClauseKind, Occur, Query, QueryKind, RangeBound};

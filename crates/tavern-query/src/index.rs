@@ -60,13 +60,13 @@ impl Slot {
 #[derive(Debug, Clone, Copy)]
 struct Hot {
     start: u32,
-    terms: u16,
-    numbers: u16,
+    terms: u32,
+    numbers: u32,
 }
 
 impl Hot {
     fn len(self) -> usize {
-        usize::from(self.terms) + 2 * usize::from(self.numbers)
+        self.terms as usize + 2 * self.numbers as usize
     }
 }
 
@@ -201,10 +201,6 @@ impl<K: Clone + Eq + Hash> Index<K> {
             }
         }
         let terms = words.len();
-        assert!(
-            terms <= usize::from(u16::MAX) && numbers.len() <= 2 * usize::from(u16::MAX),
-            "too many values"
-        );
         words.extend(numbers);
         (
             Slot {
@@ -235,7 +231,7 @@ impl<K: Clone + Eq + Hash> Index<K> {
         if let Some(old) = old {
             // Postings of keywords the document no longer has are stale.
             let start = old.start as usize;
-            let old_terms = &self.arena[start..start + usize::from(old.terms)];
+            let old_terms = &self.arena[start..start + old.terms as usize];
             self.garbage += old_terms
                 .iter()
                 .filter(|t| !words[..terms].contains(t))
@@ -254,11 +250,12 @@ impl<K: Clone + Eq + Hash> Index<K> {
             }
         };
         self.arena[start as usize..start as usize + words.len()].copy_from_slice(&words);
-        let numbers = ((words.len() - terms) / 2) as u16;
+        let count = |n: usize| u32::try_from(n).expect("fewer than 2^32 values in a document");
+        let numbers = count((words.len() - terms) / 2);
         self.hot[at as usize] = Some((
             Hot {
                 start,
-                terms: terms as u16,
+                terms: count(terms),
                 numbers,
             },
             key,
@@ -276,7 +273,7 @@ impl<K: Clone + Eq + Hash> Index<K> {
         let (old, _) = self.hot[at as usize]
             .take()
             .expect("position points at a live slot");
-        self.garbage += 1 + old.len() + usize::from(old.terms);
+        self.garbage += 1 + old.len() + old.terms as usize;
         self.maybe_rebuild();
         true
     }
@@ -458,10 +455,10 @@ impl<K> Search<'_, K> {
             return Some(1.0);
         };
         let start = hot.start as usize;
-        let mid = start + usize::from(hot.terms);
+        let mid = start + hot.terms as usize;
         let words = Words {
             terms: &self.arena[start..mid],
-            numbers: &self.arena[mid..mid + 2 * usize::from(hot.numbers)],
+            numbers: &self.arena[mid..mid + 2 * hot.numbers as usize],
         };
         let mut tally = Tally::new();
         for step in &self.steps {
