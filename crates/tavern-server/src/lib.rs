@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod logging;
+pub mod realtime;
 pub mod server;
 pub mod state;
 pub mod storage;

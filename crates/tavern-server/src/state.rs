@@ -7,6 +7,7 @@ use tavern_config::Config;
 use crate::api::extract::Session;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::token::{Claims, TokenIssuer};
+use crate::realtime::Realtime;
 use crate::storage::Db;
 
 /// Shared server state, behind an `Arc`.
@@ -14,7 +15,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub tokens: TokenIssuer,
-    pub sessions: SessionCache,
+    pub session_cache: SessionCache,
+    pub realtime: Realtime,
 }
 
 impl AppState {
@@ -25,11 +27,13 @@ impl AppState {
             &config.session.refresh_encryption_key,
             config.session.refresh_token_expiry_sec as i64,
         );
+        let realtime = Realtime::new(&config.name);
         AppState {
             config,
             db,
             tokens,
-            sessions: SessionCache::new(),
+            session_cache: SessionCache::new(),
+            realtime,
         }
     }
 
@@ -45,14 +49,23 @@ impl AppState {
         let claims = self.tokens.verify_refresh(token)?;
         let issued = claims.exp - self.tokens.refresh_lifetime_sec();
         let user_id = claims.user_id()?;
-        self.sessions
+        self.session_cache
             .is_valid(user_id, &claims.tid, issued)
             .then_some(claims)
     }
 
+    /// Whether a user shows as online: some session of theirs is on their status stream.
+    pub fn is_online(&self, user_id: &str) -> bool {
+        uuid::Uuid::parse_str(user_id).is_ok_and(|id| {
+            self.realtime
+                .tracker
+                .stream_exists(&crate::realtime::stream::Stream::status(id))
+        })
+    }
+
     fn session_from_claims(&self, claims: Claims, issued: i64) -> Option<Session> {
         let user_id = claims.user_id()?;
-        if !self.sessions.is_valid(user_id, &claims.tid, issued) {
+        if !self.session_cache.is_valid(user_id, &claims.tid, issued) {
             return None;
         }
         Some(Session {

@@ -43,7 +43,7 @@ pub async fn get(
         custom_id: user.custom_id.clone().unwrap_or_default(),
         verify_time: optional_time(user.verify_time),
         disable_time: optional_time(user.disable_time),
-        user: Some(api_user(&user)),
+        user: Some(api_user(&user, state.is_online(&user.id))),
     }))
 }
 

@@ -224,7 +224,7 @@ fn issue_session(state: &AppState, login: Login, vars: HashMap<String, String>) 
     if state.config.session.single_session
         && let Ok(user_id) = Uuid::parse_str(&login.user_id)
     {
-        state.sessions.revoke_all(user_id, now);
+        state.session_cache.revoke_all(user_id, now);
     }
     let tid = Uuid::new_v4().to_string();
     let pair = state

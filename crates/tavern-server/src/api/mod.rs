@@ -57,6 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(RequestDecompressionLayer::new());
     Router::new()
         .route("/", get(health::root))
+        .route("/ws", get(crate::realtime::socket::handler))
         .merge(rest)
         .layer(cors())
         .with_state(state)

@@ -84,11 +84,11 @@ pub async fn logout(
     let now = now_unix();
     revoke.retain(|c| !c.tid.is_empty());
     if revoke.is_empty() {
-        state.sessions.revoke_all(session.user_id, now);
+        state.session_cache.revoke_all(session.user_id, now);
     }
     for claims in revoke {
         state
-            .sessions
+            .session_cache
             .revoke(session.user_id, &claims.tid, claims.exp, now);
     }
     Ok(Json(serde_json::json!({})))

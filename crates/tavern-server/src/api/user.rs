@@ -31,12 +31,15 @@ pub async fn get_users(
         .await
         .map_err(|e| ApiError::database("Error retrieving user accounts.", e))?;
     Ok(Json(api::Users {
-        users: rows.iter().map(api_user).collect(),
+        users: rows
+            .iter()
+            .map(|row| api_user(row, state.is_online(&row.id)))
+            .collect(),
     }))
 }
 
 /// A user row as the API shows it.
-pub fn api_user(row: &UserRow) -> api::User {
+pub fn api_user(row: &UserRow, online: bool) -> api::User {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     api::User {
         id: row.id.clone(),
@@ -51,7 +54,7 @@ pub fn api_user(row: &UserRow) -> api::User {
         google_id: text(&row.google_id),
         gamecenter_id: text(&row.gamecenter_id),
         steam_id: text(&row.steam_id),
-        online: false,
+        online,
         edge_count: row.edge_count as i32,
         create_time: Some(Timestamp::from_unix_seconds(row.create_time)),
         update_time: Some(Timestamp::from_unix_seconds(row.update_time)),

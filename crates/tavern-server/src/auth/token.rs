@@ -33,6 +33,16 @@ impl Claims {
     }
 }
 
+/// How long a matchmaker token may be used to join its match.
+const MATCH_TOKEN_LIFETIME_SEC: i64 = 30;
+
+/// The claims of a matchmaker token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MatchClaims {
+    mid: String,
+    exp: i64,
+}
+
 /// One HMAC key with its lifetime.
 struct Signer {
     encoding: EncodingKey,
@@ -132,6 +142,27 @@ impl TokenIssuer {
         self.verify(token, &self.refresh.decoding)
     }
 
+    /// A relayed-match token for a matchmaker group: `mid` = `<uuid>.`, valid for 30 seconds.
+    pub fn issue_match_token(&self, match_id: &str, now: i64) -> String {
+        let claims = MatchClaims {
+            mid: match_id.to_owned(),
+            exp: now + MATCH_TOKEN_LIFETIME_SEC,
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.session.encoding,
+        )
+        .expect("claims serialise to JSON")
+    }
+
+    /// The match id inside a valid matchmaker token.
+    pub fn verify_match_token(&self, token: &str) -> Option<String> {
+        jsonwebtoken::decode::<MatchClaims>(token, &self.session.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims.mid)
+    }
+
     fn verify(&self, token: &str, key: &DecodingKey) -> Option<Claims> {
         let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).ok()?;
         data.claims.user_id()?;
@@ -215,6 +246,20 @@ mod tests {
         assert!(issuer().verify_session(&forged.token).is_none());
         assert!(issuer().verify_session("not.a.token").is_none());
         assert!(issuer().verify_session("").is_none());
+    }
+
+    #[test]
+    fn match_tokens_carry_the_match_id() {
+        let now = crate::storage::now_unix();
+        let token = issuer().issue_match_token("5c0e5c0e-0000-4000-8000-000000000000.", now);
+        assert_eq!(
+            issuer().verify_match_token(&token).as_deref(),
+            Some("5c0e5c0e-0000-4000-8000-000000000000.")
+        );
+        let expired = issuer().issue_match_token("x.", now - 31);
+        assert!(issuer().verify_match_token(&expired).is_none());
+        let pair = issuer().issue("t", UID, "bob", HashMap::new(), now, now);
+        assert!(issuer().verify_match_token(&pair.token).is_none());
     }
 
     #[test]

@@ -1,0 +1,248 @@
+//! `GET /ws`: authenticate, upgrade, then run the session: one reader that handles client
+//! messages strictly in order, one writer that drains the outgoing queue and keeps the
+//! connection alive with pings, and a clean-up of everything the session held when it ends.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tavern_proto::realtime::Envelope;
+use tokio::time::{Instant, sleep_until, timeout};
+
+use super::session::{CloseReason, Format, SessionHandle, SessionInfo, SessionQueues};
+use super::stream::{Presence, Stream};
+use crate::api::extract::{Params, parse_go_bool};
+use crate::state::AppState;
+
+/// The upgrade handler.
+pub async fn handler(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    params: Params,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let format = match params.get(&["format"]).unwrap_or_default() {
+        "" | "json" => Format::Json,
+        "protobuf" => Format::Protobuf,
+        _ => return plain_error(StatusCode::BAD_REQUEST, "Invalid format parameter"),
+    };
+    let token = match headers.get(header::AUTHORIZATION) {
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .to_owned(),
+        None => params.get(&["token"]).unwrap_or_default().to_owned(),
+    };
+    let Some(caller) = state.verify_session(&token) else {
+        return plain_error(StatusCode::UNAUTHORIZED, "Missing or invalid token");
+    };
+    let lang = match params.get(&["lang"]) {
+        Some(lang) if !lang.is_empty() => lang.to_owned(),
+        _ => "en".to_owned(),
+    };
+    let appear_online = params
+        .get(&["status"])
+        .and_then(parse_go_bool)
+        .unwrap_or(false);
+    let info = SessionInfo {
+        id: state.realtime.new_session_id(),
+        user_id: caller.user_id,
+        username: caller.username,
+        format,
+        lang,
+        vars: caller.vars,
+        expiry: caller.expiry,
+        client,
+    };
+    let socket = &state.config.socket;
+    upgrade
+        .read_buffer_size(socket.read_buffer_size_bytes)
+        .write_buffer_size(0)
+        .max_message_size(socket.max_message_size_bytes)
+        .max_frame_size(socket.max_message_size_bytes)
+        .on_upgrade(move |ws| run_session(state, ws, info, appear_online))
+}
+
+/// Go's `http.Error`: plain text with a trailing newline.
+fn plain_error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        format!("{message}\n"),
+    )
+        .into_response()
+}
+
+async fn run_session(state: Arc<AppState>, ws: WebSocket, info: SessionInfo, appear_online: bool) {
+    let (session, queues) = SessionHandle::new(info, state.config.socket.outgoing_queue_size);
+    let realtime = &state.realtime;
+    realtime.sessions.add(session.clone());
+    let (sink, stream) = ws.split();
+    let writer = tokio::spawn(write_loop(
+        sink,
+        queues,
+        session.info.format,
+        Duration::from_millis(state.config.socket.ping_period_ms),
+        Duration::from_millis(state.config.socket.write_wait_ms),
+    ));
+
+    // Every session hears about its own user's status; `status=true` also shows it online.
+    realtime.status.follow(session.id(), [session.user_id()]);
+    if appear_online {
+        realtime.tracker.track(
+            Stream::status(session.user_id()),
+            Presence {
+                session_id: session.id(),
+                user_id: session.user_id(),
+                username: session.info.username.clone(),
+                status: Some(String::new()),
+            },
+            session.clone(),
+        );
+    }
+
+    read_loop(&state, &session, stream).await;
+
+    // Clean up everything the session held, then let the writer finish.
+    session.close(CloseReason::SERVER_DISCONNECT);
+    realtime.sessions.remove(session.id());
+    realtime.tracker.untrack_all(session.id());
+    realtime.status.unfollow_all(session.id());
+    let _ = writer.await;
+}
+
+/// Reads frames until the client leaves, breaks a rule, or the session is closed.
+async fn read_loop(
+    state: &Arc<AppState>,
+    session: &Arc<SessionHandle>,
+    mut stream: SplitStream<WebSocket>,
+) {
+    let pong_wait = Duration::from_millis(state.config.socket.pong_wait_ms);
+    let mut deadline = Instant::now() + pong_wait;
+    let closed = session_closed(session);
+    tokio::pin!(closed);
+    loop {
+        let frame = tokio::select! {
+            frame = stream.next() => frame,
+            _ = sleep_until(deadline) => {
+                tracing::debug!(session_id = %session.id(), "no pong within the wait, closing");
+                session.close(CloseReason::SERVER_DISCONNECT);
+                return;
+            }
+            _ = &mut closed => return,
+        };
+        let frame = match frame {
+            None | Some(Ok(Message::Close(_))) => return,
+            Some(Err(e)) => {
+                if is_too_big(&e) {
+                    session.close(CloseReason::TOO_BIG);
+                }
+                return;
+            }
+            Some(Ok(frame)) => frame,
+        };
+        deadline = Instant::now() + pong_wait;
+        let decoded = match (frame, session.info.format) {
+            (Message::Text(text), Format::Json) => Envelope::from_json(text.as_str()),
+            (Message::Binary(bytes), Format::Protobuf) => Envelope::from_protobuf(&bytes),
+            (Message::Ping(_) | Message::Pong(_), _) => continue,
+            _ => {
+                session.close(CloseReason::UNEXPECTED_TYPE);
+                return;
+            }
+        };
+        let envelope = match decoded {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                tracing::debug!(session_id = %session.id(), error = %e, "malformed realtime payload");
+                session.close(CloseReason::MALFORMED);
+                return;
+            }
+        };
+        if let Err(reason) = super::pipeline::handle(state, session, envelope).await {
+            session.close(reason);
+            return;
+        }
+    }
+}
+
+/// Completes when the session has been asked to close.
+fn session_closed(session: &SessionHandle) -> impl Future<Output = ()> + use<> {
+    let mut watch = session.close_watch();
+    async move {
+        let _ = watch.wait_for(Option::is_some).await;
+    }
+}
+
+/// Whether a read failed because the frame exceeded the size limit.
+fn is_too_big(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = e.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Drains the outgoing queue, pings on schedule, and sends the close frame when asked.
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut queues: SessionQueues,
+    format: Format,
+    ping_period: Duration,
+    write_wait: Duration,
+) {
+    let mut ping = tokio::time::interval_at(Instant::now() + ping_period, ping_period);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let reason = loop {
+        let message = tokio::select! {
+            biased;
+            changed = queues.close.changed() => {
+                let reason = queues.close.borrow().clone();
+                match (changed, reason) {
+                    (Ok(()), Some(reason)) => break reason,
+                    (Ok(()), None) => continue,
+                    (Err(_), _) => return,
+                }
+            }
+            outbound = queues.outgoing.recv() => match outbound {
+                Some(outbound) => outbound.message(format),
+                None => return,
+            },
+            _ = ping.tick() => Message::Ping(Default::default()),
+        };
+        if !matches!(timeout(write_wait, sink.send(message)).await, Ok(Ok(()))) {
+            return;
+        }
+    };
+    if reason.drain {
+        while let Ok(outbound) = queues.outgoing.try_recv() {
+            if !matches!(
+                timeout(write_wait, sink.send(outbound.message(format))).await,
+                Ok(Ok(()))
+            ) {
+                return;
+            }
+        }
+    }
+    let close = Message::Close(Some(CloseFrame {
+        code: reason.code,
+        reason: reason.reason.into(),
+    }));
+    let _ = timeout(write_wait, sink.send(close)).await;
+    let _ = timeout(write_wait, sink.close()).await;
+}

@@ -1,0 +1,123 @@
+//! Streams and presences: who is where. A stream is a named channel of presences (a match,
+//! a user's status, a chat room); a presence is one session of one user on one stream.
+
+use tavern_proto::realtime::UserPresence;
+use uuid::Uuid;
+
+/// Stream modes, with Nakama's numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum StreamMode {
+    Notifications = 0,
+    Status = 1,
+    ChatRoom = 2,
+    GroupChat = 3,
+    DirectMessage = 4,
+    MatchRelayed = 5,
+    MatchAuthoritative = 6,
+    Party = 7,
+}
+
+/// A stream: mode, subject (a user, match or party id) and label (a node name, for matches).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Stream {
+    pub mode: StreamMode,
+    pub subject: Uuid,
+    pub label: String,
+}
+
+impl Stream {
+    pub fn new(mode: StreamMode, subject: Uuid, label: impl Into<String>) -> Stream {
+        Stream {
+            mode,
+            subject,
+            label: label.into(),
+        }
+    }
+
+    /// The stream of a match id `<uuid>.<node>`; relayed when the node is empty.
+    pub fn for_match(id: &MatchId) -> Stream {
+        let mode = if id.node.is_empty() {
+            StreamMode::MatchRelayed
+        } else {
+            StreamMode::MatchAuthoritative
+        };
+        Stream::new(mode, id.uuid, id.node.clone())
+    }
+
+    /// A user's status stream.
+    pub fn status(user_id: Uuid) -> Stream {
+        Stream::new(StreamMode::Status, user_id, "")
+    }
+}
+
+/// A parsed match id: `<uuid>.` (relayed) or `<uuid>.<node>` (authoritative).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchId {
+    pub uuid: Uuid,
+    pub node: String,
+}
+
+impl MatchId {
+    /// Splits on the first `.`; the first part must be a UUID.
+    pub fn parse(text: &str) -> Option<MatchId> {
+        let (uuid, node) = text.split_once('.')?;
+        Some(MatchId {
+            uuid: Uuid::parse_str(uuid).ok()?,
+            node: node.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for MatchId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.uuid, self.node)
+    }
+}
+
+/// One session of one user on a stream, with what others see of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    /// Only on status streams: the status text (empty = online with no status).
+    pub status: Option<String>,
+}
+
+impl Presence {
+    /// The presence as the wire shows it.
+    pub fn to_user_presence(&self) -> UserPresence {
+        UserPresence {
+            user_id: self.user_id.to_string(),
+            session_id: self.session_id.to_string(),
+            username: self.username.clone(),
+            persistence: false,
+            status: self.status.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_ids_split_on_the_first_dot() {
+        let relayed = MatchId::parse("bc42ac9d-9bb6-4240-b4ea-a7cde3590b74.").unwrap();
+        assert_eq!(relayed.node, "");
+        assert_eq!(Stream::for_match(&relayed).mode, StreamMode::MatchRelayed);
+        let auth = MatchId::parse("bc42ac9d-9bb6-4240-b4ea-a7cde3590b74.nakama.x").unwrap();
+        assert_eq!(auth.node, "nakama.x");
+        assert_eq!(
+            Stream::for_match(&auth).mode,
+            StreamMode::MatchAuthoritative
+        );
+        assert_eq!(
+            auth.to_string(),
+            "bc42ac9d-9bb6-4240-b4ea-a7cde3590b74.nakama.x"
+        );
+        assert!(MatchId::parse("not-a-match-id").is_none());
+        assert!(MatchId::parse("not-a-uuid.").is_none());
+    }
+}

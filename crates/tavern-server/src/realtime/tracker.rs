@@ -1,0 +1,273 @@
+//! The presence tracker: which sessions are on which streams, and the join/leave events that
+//! every change produces — delivered to the stream's members (matches) or to followers (status).
+//! Matches, status, and later chat and parties all share this one component.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use tavern_proto::realtime::{
+    Envelope, MatchPresenceEvent, StatusPresenceEvent, UserPresence, envelope::Message,
+};
+use uuid::Uuid;
+
+use super::registry::SessionRegistry;
+use super::session::{Outbound, SessionHandle};
+use super::status::StatusRegistry;
+use super::stream::{Presence, Stream, StreamMode};
+
+/// One session on one stream.
+struct Member {
+    presence: Presence,
+    session: Arc<SessionHandle>,
+}
+
+#[derive(Default)]
+struct State {
+    streams: HashMap<Stream, HashMap<Uuid, Member>>,
+    by_session: HashMap<Uuid, HashSet<Stream>>,
+}
+
+/// A change to one stream, to be announced.
+struct Change {
+    stream: Stream,
+    joins: Vec<Presence>,
+    leaves: Vec<Presence>,
+    /// Members after the change (for match streams).
+    members: Vec<Arc<SessionHandle>>,
+}
+
+/// The tracker.
+pub struct Tracker {
+    state: Mutex<State>,
+    sessions: Arc<SessionRegistry>,
+    status: Arc<StatusRegistry>,
+}
+
+/// Whether a track call added a presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tracked {
+    /// The session joined the stream.
+    New,
+    /// The session was there already; its presence data was updated if it differed.
+    Existing,
+}
+
+impl Tracker {
+    pub fn new(sessions: Arc<SessionRegistry>, status: Arc<StatusRegistry>) -> Tracker {
+        Tracker {
+            state: Mutex::new(State::default()),
+            sessions,
+            status,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Puts a session on a stream, or updates its presence there; announces the change.
+    pub fn track(
+        &self,
+        stream: Stream,
+        presence: Presence,
+        session: Arc<SessionHandle>,
+    ) -> Tracked {
+        let session_id = presence.session_id;
+        let (tracked, change) = {
+            let mut state = self.lock();
+            let members = state.streams.entry(stream.clone()).or_default();
+            let previous = members.insert(
+                session_id,
+                Member {
+                    presence: presence.clone(),
+                    session,
+                },
+            );
+            let (tracked, leaves) = match previous {
+                None => (Tracked::New, Vec::new()),
+                Some(old) if old.presence == presence => return Tracked::Existing,
+                Some(old) => (Tracked::Existing, vec![old.presence]),
+            };
+            let recipients = members.values().map(|m| m.session.clone()).collect();
+            state
+                .by_session
+                .entry(session_id)
+                .or_default()
+                .insert(stream.clone());
+            (
+                tracked,
+                Change {
+                    stream,
+                    joins: vec![presence],
+                    leaves,
+                    members: recipients,
+                },
+            )
+        };
+        self.announce(change);
+        tracked
+    }
+
+    /// Takes a session off a stream; false when it was not there.
+    pub fn untrack(&self, session_id: Uuid, stream: &Stream) -> bool {
+        let change = {
+            let mut state = self.lock();
+            let Some(change) = remove_member(&mut state, session_id, stream) else {
+                return false;
+            };
+            if let Some(streams) = state.by_session.get_mut(&session_id) {
+                streams.remove(stream);
+                if streams.is_empty() {
+                    state.by_session.remove(&session_id);
+                }
+            }
+            change
+        };
+        self.announce(change);
+        true
+    }
+
+    /// Takes a session off every stream (it disconnected).
+    pub fn untrack_all(&self, session_id: Uuid) {
+        let changes: Vec<Change> = {
+            let mut state = self.lock();
+            let streams = state.by_session.remove(&session_id).unwrap_or_default();
+            streams
+                .iter()
+                .filter_map(|stream| remove_member(&mut state, session_id, stream))
+                .collect()
+        };
+        for change in changes {
+            self.announce(change);
+        }
+    }
+
+    /// Takes a session off every stream of the given modes except one (single-match rules).
+    pub fn untrack_modes_except(&self, session_id: Uuid, modes: &[StreamMode], keep: &Stream) {
+        let streams: Vec<Stream> = {
+            let state = self.lock();
+            state
+                .by_session
+                .get(&session_id)
+                .map(|s| {
+                    s.iter()
+                        .filter(|st| modes.contains(&st.mode) && *st != keep)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for stream in streams {
+            self.untrack(session_id, &stream);
+        }
+    }
+
+    /// Presences on a stream.
+    pub fn list(&self, stream: &Stream) -> Vec<Presence> {
+        let state = self.lock();
+        state
+            .streams
+            .get(stream)
+            .map(|m| m.values().map(|m| m.presence.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Sessions on a stream.
+    pub fn sessions_on(&self, stream: &Stream) -> Vec<Arc<SessionHandle>> {
+        let state = self.lock();
+        state
+            .streams
+            .get(stream)
+            .map(|m| m.values().map(|m| m.session.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// A session's presence on a stream.
+    pub fn get(&self, session_id: Uuid, stream: &Stream) -> Option<Presence> {
+        let state = self.lock();
+        state
+            .streams
+            .get(stream)
+            .and_then(|m| m.get(&session_id))
+            .map(|m| m.presence.clone())
+    }
+
+    pub fn stream_exists(&self, stream: &Stream) -> bool {
+        self.lock().streams.contains_key(stream)
+    }
+
+    pub fn count(&self, stream: &Stream) -> usize {
+        self.lock().streams.get(stream).map_or(0, HashMap::len)
+    }
+
+    /// Every stream of a mode with its presence count.
+    pub fn streams_of_mode(&self, mode: StreamMode) -> Vec<(Stream, usize)> {
+        let state = self.lock();
+        state
+            .streams
+            .iter()
+            .filter(|(s, _)| s.mode == mode)
+            .map(|(s, m)| (s.clone(), m.len()))
+            .collect()
+    }
+
+    /// Sends the presence event a change produces.
+    fn announce(&self, change: Change) {
+        let joins: Vec<UserPresence> = change
+            .joins
+            .iter()
+            .map(Presence::to_user_presence)
+            .collect();
+        let leaves: Vec<UserPresence> = change
+            .leaves
+            .iter()
+            .map(Presence::to_user_presence)
+            .collect();
+        match change.stream.mode {
+            StreamMode::MatchRelayed | StreamMode::MatchAuthoritative => {
+                let event = Outbound::new(Envelope {
+                    cid: String::new(),
+                    message: Some(Message::MatchPresenceEvent(MatchPresenceEvent {
+                        match_id: format!("{}.{}", change.stream.subject, change.stream.label),
+                        joins,
+                        leaves,
+                    })),
+                });
+                for member in change.members {
+                    member.send_outbound(event.clone());
+                }
+            }
+            StreamMode::Status => {
+                let event = Outbound::new(Envelope {
+                    cid: String::new(),
+                    message: Some(Message::StatusPresenceEvent(StatusPresenceEvent {
+                        joins,
+                        leaves,
+                    })),
+                });
+                for follower in self.status.followers(change.stream.subject) {
+                    if let Some(session) = self.sessions.get(follower) {
+                        session.send_outbound(event.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Removes a member from a stream (dropping empty streams) and describes the change.
+fn remove_member(state: &mut State, session_id: Uuid, stream: &Stream) -> Option<Change> {
+    let members = state.streams.get_mut(stream)?;
+    let removed = members.remove(&session_id)?;
+    let remaining = members.values().map(|m| m.session.clone()).collect();
+    if members.is_empty() {
+        state.streams.remove(stream);
+    }
+    Some(Change {
+        stream: stream.clone(),
+        joins: Vec::new(),
+        leaves: vec![removed.presence],
+        members: remaining,
+    })
+}
