@@ -1,0 +1,156 @@
+//! Command-line interface: the target server options shared by every scenario, and one
+//! subcommand per scenario with its own bounded parameters.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+/// Load generator speaking Nakama's client protocol (REST + realtime socket).
+///
+/// Only loopback targets are accepted: 127.0.0.0/8, ::1 and localhost.
+#[derive(Debug, Parser)]
+#[command(name = "tavern-bench", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(subcommand)]
+    pub scenario: Scenario,
+}
+
+/// Where the server is and how to reach it; common to all scenarios.
+#[derive(Debug, Args, Serialize)]
+pub struct Target {
+    /// Server host: 127.0.0.0/8, ::1 or localhost.
+    #[arg(long, global = true, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Server port (REST and socket share it, like Nakama's 7350).
+    #[arg(long, global = true, default_value_t = 7350)]
+    pub port: u16,
+    /// Server key sent as HTTP Basic user name on authenticate calls.
+    #[arg(long, global = true, default_value = "defaultkey")]
+    #[serde(skip)]
+    pub server_key: String,
+    /// Process id of the server, to sample its CPU time and RSS from /proc.
+    #[arg(long, global = true)]
+    pub server_pid: Option<u32>,
+    /// Write the result as JSON to this file.
+    #[arg(long, global = true)]
+    #[serde(skip)]
+    pub json: Option<PathBuf>,
+    /// Seconds between progress lines on stderr.
+    #[arg(long, global = true, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[serde(skip)]
+    pub progress_secs: u64,
+}
+
+/// The scenarios.
+#[derive(Debug, Subcommand)]
+pub enum Scenario {
+    /// Device authentication throughput: new accounts or logins of existing ones.
+    Auth(AuthArgs),
+    /// Open N sockets, hold them idle, report server memory per socket.
+    Ccu(CcuArgs),
+    /// M relayed 2-player matches exchanging match_data_send; delivery latency.
+    Relay(RelayArgs),
+    /// Authoritative-match echo through an RPC: not available yet (needs the match engine).
+    Echo,
+    /// Matchmaking of pairs: not available yet (needs the matchmaker).
+    Matchmake,
+}
+
+/// Which accounts the `auth` scenario authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Accounts {
+    /// Every request uses a fresh device id, so every request creates an account.
+    New,
+    /// A pool of accounts is created first (not measured); the run measures logins.
+    Existing,
+}
+
+/// Realtime socket encoding (`?format=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Text frames carrying JSON envelopes.
+    Json,
+    /// Binary frames carrying protobuf envelopes.
+    Protobuf,
+}
+
+impl Format {
+    /// The value of the `format` query parameter.
+    pub fn query_value(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Protobuf => "protobuf",
+        }
+    }
+}
+
+/// Parameters of `auth`.
+#[derive(Debug, Args, Serialize)]
+pub struct AuthArgs {
+    /// New accounts, or logins of pre-created accounts.
+    #[arg(long, value_enum, default_value_t = Accounts::New)]
+    pub accounts: Accounts,
+    /// Concurrent clients, each on its own keep-alive HTTP/1.1 connection.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub clients: u64,
+    /// Measurement time in seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: u64,
+    /// Stop after this many requests even if time remains.
+    #[arg(long, default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub max_requests: u64,
+    /// With `--accounts existing`: how many accounts to pre-create and log in round-robin.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub pool: u64,
+}
+
+/// Parameters of `ccu`.
+#[derive(Debug, Args, Serialize)]
+pub struct CcuArgs {
+    /// Sockets to open, each with its own device account.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub sockets: u64,
+    /// Seconds to hold the sockets once all are open.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: u64,
+    /// Socket encoding.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Socket openings per second.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub open_rate: u64,
+    /// Concurrent HTTP clients creating the accounts beforehand.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub auth_clients: u64,
+}
+
+/// Parameters of `relay`.
+#[derive(Debug, Args, Serialize)]
+pub struct RelayArgs {
+    /// Relayed 2-player matches (2 sockets and 2 accounts each).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=50_000))]
+    pub matches: u64,
+    /// match_data_send messages per second sent by each player.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub rate: u64,
+    /// Measurement time in seconds (sending phase).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: u64,
+    /// Bytes of payload per message (at least the 16-byte timestamp header).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(16..=3000))]
+    pub payload: u64,
+    /// Socket encoding.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Socket openings per second during setup.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub open_rate: u64,
+    /// Concurrent HTTP clients creating the accounts beforehand.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub auth_clients: u64,
+}

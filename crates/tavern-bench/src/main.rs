@@ -1,0 +1,63 @@
+//! `tavern-bench`: drives a Nakama-protocol server on this machine through its real client
+//! protocol (REST device authentication, realtime socket in JSON or protobuf) and reports
+//! throughput, latency percentiles and, given its pid, the server's CPU and memory.
+
+mod cli;
+mod client;
+mod proc_stats;
+mod report;
+mod scenario;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Scenario};
+use crate::client::Endpoint;
+use crate::report::Report;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(report) => {
+            report.print_table();
+            if let Some(path) = &cli.target.json
+                && let Err(e) = report.write_json(path)
+            {
+                eprintln!("tavern-bench: {e}");
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tavern-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<Report, String> {
+    let endpoint = Arc::new(Endpoint::new(&cli.target)?);
+    if let Some(pid) = cli.target.server_pid {
+        proc_stats::sample(pid)?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let target = &cli.target;
+    runtime.block_on(async {
+        match &cli.scenario {
+            Scenario::Auth(args) => scenario::auth::run(endpoint, target, args).await,
+            Scenario::Ccu(args) => scenario::ccu::run(endpoint, target, args).await,
+            Scenario::Relay(args) => scenario::relay::run(endpoint, target, args).await,
+            Scenario::Echo => {
+                Err("echo: not yet available; it needs authoritative matches (match engine)".into())
+            }
+            Scenario::Matchmake => {
+                Err("matchmake: not yet available; it needs the matchmaker".into())
+            }
+        }
+    })
+}

@@ -1,0 +1,283 @@
+//! `relay`: M relayed 2-player matches (one player `match_create`s, the other
+//! `match_join`s); each player then sends R `match_data_send` a second carrying its send
+//! time, and the other player's receive time gives the delivery latency.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tavern_proto::realtime::{
+    Envelope, MatchCreate, MatchDataSend, MatchJoin, envelope, match_join,
+};
+use tokio::sync::watch;
+use tokio::time::{MissedTickBehavior, timeout};
+
+use crate::cli::{RelayArgs, Target};
+use crate::client::{Endpoint, Socket};
+use crate::proc_stats;
+use crate::report::{self, Counters, Latency, Outcome, Report};
+use crate::scenario::{create_accounts, run_tag};
+
+/// How long receivers keep reading after sending stops, for messages still in flight.
+const DRAIN: Duration = Duration::from_secs(2);
+/// Delay between the end of setup and the first message, so every player starts together.
+const LEAD: Duration = Duration::from_secs(1);
+/// Op code of benchmark messages.
+const OP_CODE: i64 = 1;
+
+/// Shared state of a run.
+struct Shared {
+    endpoint: Arc<Endpoint>,
+    /// Origin of the timestamps carried in payloads (all players live in this process).
+    base: Instant,
+    /// Delivered messages (ops) and every kind of failure (errors).
+    counters: Arc<Counters>,
+    sent: AtomicU64,
+    matches_ready: AtomicU64,
+    setup_failed: AtomicU64,
+    /// Set once to the instant sending starts.
+    go: watch::Receiver<Option<Instant>>,
+    period: Duration,
+    duration: Duration,
+    payload: usize,
+    players: u64,
+}
+
+/// Runs the scenario and returns its report.
+pub async fn run(
+    endpoint: Arc<Endpoint>,
+    target: &Target,
+    args: &RelayArgs,
+) -> Result<Report, String> {
+    let players = 2 * args.matches;
+    let limit = proc_stats::raise_open_files(players + args.auth_clients + 256)?;
+    eprintln!("setup: open-files limit {limit}");
+    let run = run_tag();
+    let tokens = create_accounts(endpoint.clone(), &run, players, args.auth_clients).await?;
+
+    let (go_tx, go_rx) = watch::channel(None);
+    let shared = Arc::new(Shared {
+        endpoint,
+        base: Instant::now(),
+        counters: Arc::new(Counters::default()),
+        sent: AtomicU64::new(0),
+        matches_ready: AtomicU64::new(0),
+        setup_failed: AtomicU64::new(0),
+        go: go_rx,
+        period: Duration::from_secs_f64(1.0 / args.rate as f64),
+        duration: Duration::from_secs(args.duration),
+        payload: usize::try_from(args.payload).unwrap_or(16),
+        players,
+    });
+
+    // Setup: two sockets per match, paced at `open_rate` sockets a second.
+    let setup_started = Instant::now();
+    let mut pace = tokio::time::interval(Duration::from_secs_f64(2.0 / args.open_rate as f64));
+    pace.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut tasks = Vec::new();
+    let mut tokens = tokens.into_iter();
+    for index in 0..args.matches {
+        let (Some(token_a), Some(token_b)) = (tokens.next(), tokens.next()) else {
+            break;
+        };
+        pace.tick().await;
+        let shared = shared.clone();
+        let format = args.format;
+        tasks.push(tokio::spawn(async move {
+            let pair = match set_up_match(&shared, &token_a, &token_b, format).await {
+                Ok(pair) => pair,
+                Err(e) => {
+                    shared.setup_failed.fetch_add(1, Ordering::Relaxed);
+                    shared.counters.error(&format!("match setup: {e}"));
+                    return Latency::new();
+                }
+            };
+            shared.matches_ready.fetch_add(1, Ordering::Relaxed);
+            let (a, b, match_id) = pair;
+            let (mut la, lb) = tokio::join!(
+                play(&shared, a, &match_id, 2 * index),
+                play(&shared, b, &match_id, 2 * index + 1)
+            );
+            la.merge(&lb);
+            la
+        }));
+    }
+    let setup_deadline = Instant::now() + Duration::from_secs(60);
+    let settled = |s: &Shared| {
+        s.matches_ready.load(Ordering::Relaxed) + s.setup_failed.load(Ordering::Relaxed)
+    };
+    while settled(&shared) < args.matches && Instant::now() < setup_deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let setup_s = setup_started.elapsed().as_secs_f64();
+    let ready = shared.matches_ready.load(Ordering::Relaxed);
+    eprintln!(
+        "relay: {ready} matches ready in {setup_s:.1}s; sending for {}s",
+        args.duration
+    );
+
+    // Measurement window.
+    let t0 = Instant::now() + LEAD;
+    let _ = go_tx.send(Some(t0));
+    tokio::time::sleep_until(t0.into()).await;
+    let start_time = report::now_rfc3339();
+    let before = proc_stats::sample_opt(target.server_pid)?;
+    let progress = report::spawn_progress(
+        "relay",
+        shared.counters.clone(),
+        Duration::from_secs(target.progress_secs),
+        shared.duration,
+    );
+    tokio::time::sleep_until((t0 + shared.duration).into()).await;
+    let server = proc_stats::usage_since(target.server_pid, before)?;
+    let sending = t0.elapsed();
+
+    let mut latency = Latency::new();
+    for task in tasks {
+        let task_latency = timeout(DRAIN + Duration::from_secs(60), task)
+            .await
+            .map_err(|_| "a match did not finish in time".to_string())?
+            .map_err(|e| format!("match task: {e}"))?;
+        latency.merge(&task_latency);
+    }
+    progress.abort();
+
+    let sent = shared.sent.load(Ordering::Relaxed);
+    let delivered = shared.counters.ops();
+    let lost = sent.saturating_sub(delivered);
+    let mut error_samples = shared.counters.error_samples();
+    if lost > 0 {
+        error_samples.push(format!("{lost} messages sent but not delivered"));
+    }
+    let seconds = shared.duration.as_secs_f64();
+    Ok(Report::new(
+        target,
+        Outcome {
+            scenario: "relay",
+            parameters: serde_json::to_value(args).unwrap_or_default(),
+            start_time,
+            duration: sending,
+            ops: delivered,
+            errors: shared.counters.errors() + lost,
+            latency: latency.summary(),
+            server,
+            details: json!({
+                "latency_is": "match_data receive time - match_data_send send time",
+                "ops_are": "match_data messages delivered",
+                "setup_s": setup_s,
+                "matches_ready": ready,
+                "matches_failed": shared.setup_failed.load(Ordering::Relaxed),
+                "sockets": 2 * ready,
+                "messages_sent": sent,
+                "messages_delivered": delivered,
+                "messages_lost": lost,
+                "sent_per_s": sent as f64 / seconds,
+            }),
+            error_samples,
+        },
+    ))
+}
+
+/// Connects both players; A creates the relayed match and B joins it by id.
+async fn set_up_match(
+    shared: &Shared,
+    token_a: &str,
+    token_b: &str,
+    format: crate::cli::Format,
+) -> Result<(Socket, Socket, String), String> {
+    let mut a = Socket::connect(&shared.endpoint, token_a, format).await?;
+    let create = Envelope {
+        cid: String::new(),
+        message: Some(envelope::Message::MatchCreate(MatchCreate::default())),
+    };
+    let match_id = match a.request(create, "1").await?.message {
+        Some(envelope::Message::Match(m)) if !m.match_id.is_empty() => m.match_id,
+        other => return Err(format!("match_create reply without a match: {other:?}")),
+    };
+    let mut b = Socket::connect(&shared.endpoint, token_b, format).await?;
+    let join = Envelope {
+        cid: String::new(),
+        message: Some(envelope::Message::MatchJoin(MatchJoin {
+            id: Some(match_join::Id::MatchId(match_id.clone())),
+            ..Default::default()
+        })),
+    };
+    match b.request(join, "1").await?.message {
+        Some(envelope::Message::Match(_)) => Ok((a, b, match_id)),
+        other => Err(format!("match_join reply without a match: {other:?}")),
+    }
+}
+
+/// One player: waits for the start, sends at the configured rate until the end of the
+/// window, records the latency of every message received, drains, and closes.
+async fn play(shared: &Shared, mut socket: Socket, match_id: &str, player: u64) -> Latency {
+    let mut latency = Latency::new();
+    let mut go = shared.go.clone();
+    let t0 = tokio::select! {
+        started = go.wait_for(Option::is_some) => match started {
+            Ok(t0) => t0.expect("waited for Some"),
+            Err(_) => return latency,
+        },
+        lost = socket.receive_until_error() => {
+            shared.counters.error(&format!("socket lost before start: {lost}"));
+            return latency;
+        }
+    };
+    let end = t0 + shared.duration;
+    let drain_end = end + DRAIN;
+    // Spread the players' send instants evenly over one period.
+    let offset = shared.period.mul_f64(player as f64 / shared.players as f64);
+    let mut ticker = tokio::time::interval_at((t0 + offset).into(), shared.period);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut seq: u64 = 0;
+    // Bounded: every iteration either sends (at most duration x rate times), receives one
+    // envelope, or ends the loop at `drain_end`.
+    loop {
+        tokio::select! {
+            _ = ticker.tick(), if Instant::now() < end => {
+                let mut data = vec![0u8; shared.payload];
+                let stamp = u64::try_from(shared.base.elapsed().as_micros()).unwrap_or(u64::MAX);
+                data[..8].copy_from_slice(&stamp.to_le_bytes());
+                data[8..16].copy_from_slice(&seq.to_le_bytes());
+                seq += 1;
+                let message = Envelope {
+                    cid: String::new(),
+                    message: Some(envelope::Message::MatchDataSend(MatchDataSend {
+                        match_id: match_id.to_string(),
+                        op_code: OP_CODE,
+                        data,
+                        ..Default::default()
+                    })),
+                };
+                match socket.send(&message).await {
+                    Ok(()) => { shared.sent.fetch_add(1, Ordering::Relaxed); }
+                    Err(e) => {
+                        shared.counters.error(&e);
+                        break;
+                    }
+                }
+            }
+            received = socket.receive() => match received {
+                Ok(Envelope { message: Some(envelope::Message::MatchData(data)), .. }) => {
+                    match data.data.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+                        Some(stamp) => {
+                            let sent_at = Duration::from_micros(u64::from_le_bytes(stamp));
+                            latency.record(shared.base.elapsed().saturating_sub(sent_at));
+                            shared.counters.op();
+                        }
+                        None => shared.counters.error("match_data without a timestamp"),
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    shared.counters.error(&format!("socket lost: {e}"));
+                    break;
+                }
+            },
+            _ = tokio::time::sleep_until(drain_end.into()) => break,
+        }
+    }
+    socket.close().await;
+    latency
+}
