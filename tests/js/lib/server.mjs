@@ -49,7 +49,7 @@ const COMMAND_TIMEOUT_MS = 30_000;
 
 /** Children still running, killed hard if the test process goes away first. */
 const running = new Set();
-process.on("exit", () => {
+function killAll() {
   for (const child of running) {
     try {
       child.kill("SIGKILL");
@@ -57,7 +57,14 @@ process.on("exit", () => {
       // already gone
     }
   }
-});
+}
+process.on("exit", killAll);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
+}
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
