@@ -2,5 +2,8 @@
 //! server's internals. A module written against this crate keeps compiling when the server changes.
 
 mod error;
+pub mod matches;
+mod presence;
 
 pub use error::{Code, RuntimeError};
+pub use presence::Presence;

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod logging;
+pub mod matches;
 pub mod realtime;
 pub mod server;
 pub mod state;

@@ -3,11 +3,13 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tavern_config::Config;
 use tokio::net::TcpListener;
 use tracing::info;
 
+use crate::realtime::session::CloseReason;
 use crate::state::AppState;
 use crate::storage::{Db, StorageError, StorageTarget};
 
@@ -97,16 +99,41 @@ impl Server {
         let addr = self.listener.local_addr()?;
         info!(port = addr.port(), address = %addr.ip(), "Starting API server for gRPC-gateway-style REST and the realtime socket");
         let app = crate::api::router(self.state.clone());
+        let state = self.state.clone();
         axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            wind_down(&state).await;
+        })
         .await?;
         info!("Shutting down");
         self.state.db.close().await;
         Ok(())
     }
+}
+
+/// Lets matches finish within `shutdown_grace_sec`, then closes every socket.
+async fn wind_down(state: &AppState) {
+    let grace = state.config.shutdown_grace_sec;
+    info!(
+        grace_sec = grace,
+        matches = state.matches.count(),
+        "Shutdown started"
+    );
+    if grace > 0 {
+        state
+            .matches
+            .terminate_all(u32::try_from(grace).unwrap_or(u32::MAX));
+        state.matches.wait_empty(Duration::from_secs(grace)).await;
+    } else {
+        state.matches.stop_accepting();
+    }
+    state.realtime.sessions.close_all(CloseReason::SHUTDOWN);
+    // Give the writers a moment to flush their last messages and close frames.
+    tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
 /// Completes on SIGINT or SIGTERM.

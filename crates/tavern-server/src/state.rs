@@ -7,6 +7,7 @@ use tavern_config::Config;
 use crate::api::extract::Session;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::token::{Claims, TokenIssuer};
+use crate::matches::MatchRegistry;
 use crate::realtime::Realtime;
 use crate::storage::Db;
 
@@ -17,6 +18,7 @@ pub struct AppState {
     pub tokens: TokenIssuer,
     pub session_cache: SessionCache,
     pub realtime: Realtime,
+    pub matches: Arc<MatchRegistry>,
 }
 
 impl AppState {
@@ -27,13 +29,15 @@ impl AppState {
             &config.session.refresh_encryption_key,
             config.session.refresh_token_expiry_sec as i64,
         );
-        let realtime = Realtime::new(&config.name);
+        let matches = Arc::new(MatchRegistry::new(&config.name));
+        let realtime = Realtime::new(&config.name, matches.clone());
         AppState {
             config,
             db,
             tokens,
             session_cache: SessionCache::new(),
             realtime,
+            matches,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod authenticate;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod matches;
 pub mod session;
 pub mod user;
 
@@ -44,6 +45,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .delete(account::delete),
         )
         .route("/v2/user", get(user::get_users))
+        .route("/v2/match", get(matches::list))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(SetResponseHeaderLayer::overriding(

@@ -15,6 +15,8 @@ use registry::SessionRegistry;
 use status::StatusRegistry;
 use tracker::Tracker;
 
+use crate::matches::MatchRegistry;
+
 /// The realtime components, shared by the socket and (later) matches and the matchmaker.
 pub struct Realtime {
     pub sessions: Arc<SessionRegistry>,
@@ -25,10 +27,10 @@ pub struct Realtime {
 }
 
 impl Realtime {
-    pub fn new(node_name: &str) -> Realtime {
+    pub fn new(node_name: &str, matches: Arc<MatchRegistry>) -> Realtime {
         let sessions = Arc::new(SessionRegistry::new());
         let status = Arc::new(StatusRegistry::new());
-        let tracker = Tracker::new(sessions.clone(), status.clone());
+        let tracker = Tracker::new(sessions.clone(), status.clone(), matches);
         Realtime {
             sessions,
             status,
@@ -58,7 +60,8 @@ fn node_id(name: &str) -> [u8; 6] {
 mod tests {
     #[test]
     fn session_ids_are_version_1_with_a_stable_node() {
-        let realtime = super::Realtime::new("nakama");
+        let matches = std::sync::Arc::new(crate::matches::MatchRegistry::new("nakama"));
+        let realtime = super::Realtime::new("nakama", matches);
         let a = realtime.new_session_id();
         let b = realtime.new_session_id();
         assert_eq!(a.get_version_num(), 1);

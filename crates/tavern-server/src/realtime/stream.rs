@@ -98,6 +98,18 @@ impl Presence {
     }
 }
 
+impl Presence {
+    /// The presence as match handlers and hooks see it.
+    pub fn to_runtime(&self, node: &str) -> tavern_runtime::Presence {
+        tavern_runtime::Presence {
+            user_id: self.user_id.to_string(),
+            session_id: self.session_id.to_string(),
+            username: self.username.clone(),
+            node: node.to_owned(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use super::registry::SessionRegistry;
 use super::session::{Outbound, SessionHandle};
 use super::status::StatusRegistry;
 use super::stream::{Presence, Stream, StreamMode};
+use crate::matches::MatchRegistry;
 
 /// One session on one stream.
 struct Member {
@@ -41,6 +42,8 @@ pub struct Tracker {
     state: Mutex<State>,
     sessions: Arc<SessionRegistry>,
     status: Arc<StatusRegistry>,
+    /// Told when presences leave an authoritative match's stream.
+    matches: Arc<MatchRegistry>,
 }
 
 /// Whether a track call added a presence.
@@ -53,11 +56,16 @@ pub enum Tracked {
 }
 
 impl Tracker {
-    pub fn new(sessions: Arc<SessionRegistry>, status: Arc<StatusRegistry>) -> Tracker {
+    pub fn new(
+        sessions: Arc<SessionRegistry>,
+        status: Arc<StatusRegistry>,
+        matches: Arc<MatchRegistry>,
+    ) -> Tracker {
         Tracker {
             state: Mutex::new(State::default()),
             sessions,
             status,
+            matches,
         }
     }
 
@@ -162,6 +170,23 @@ impl Tracker {
         }
     }
 
+    /// Drops a whole stream without announcing anything; returns the sessions that were on it.
+    pub fn remove_stream(&self, stream: &Stream) -> Vec<Arc<SessionHandle>> {
+        let mut state = self.lock();
+        let Some(members) = state.streams.remove(stream) else {
+            return Vec::new();
+        };
+        for session_id in members.keys() {
+            if let Some(streams) = state.by_session.get_mut(session_id) {
+                streams.remove(stream);
+                if streams.is_empty() {
+                    state.by_session.remove(session_id);
+                }
+            }
+        }
+        members.into_values().map(|m| m.session).collect()
+    }
+
     /// Presences on a stream.
     pub fn list(&self, stream: &Stream) -> Vec<Presence> {
         let state = self.lock();
@@ -235,6 +260,12 @@ impl Tracker {
                 });
                 for member in change.members {
                     member.send_outbound(event.clone());
+                }
+                if change.stream.mode == StreamMode::MatchAuthoritative && !change.leaves.is_empty()
+                {
+                    let node = self.matches.node();
+                    let leaves = change.leaves.iter().map(|p| p.to_runtime(node)).collect();
+                    self.matches.presences_left(change.stream.subject, leaves);
                 }
             }
             StreamMode::Status => {

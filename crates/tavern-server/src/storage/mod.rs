@@ -176,6 +176,14 @@ impl Db {
     }
 }
 
+/// Milliseconds since the unix epoch.
+pub fn now_unix_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
 /// Seconds since the unix epoch, the unit of every time column.
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()

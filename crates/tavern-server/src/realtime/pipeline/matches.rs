@@ -10,9 +10,12 @@ use tavern_proto::realtime::{
 use uuid::Uuid;
 
 use super::Reply;
+use crate::matches::JoinOutcome;
+use crate::matches::output::user_presence;
 use crate::realtime::session::{Outbound, SessionHandle};
 use crate::realtime::stream::{MatchId, Presence, Stream, StreamMode};
 use crate::state::AppState;
+use tavern_runtime::matches::MatchMessage;
 
 const MATCH_MODES: [StreamMode; 2] = [StreamMode::MatchRelayed, StreamMode::MatchAuthoritative];
 
@@ -70,8 +73,9 @@ pub fn create(state: &Arc<AppState>, reply: &Reply<'_>, request: MatchCreate) {
     }));
 }
 
-/// `match_join`: joins a relayed match by id, or by a matchmaker token (created on demand).
-pub fn join(state: &Arc<AppState>, reply: &Reply<'_>, request: MatchJoin) {
+/// `match_join`: joins a relayed match by id or by a matchmaker token (created on demand), or
+/// asks an authoritative match's handler to let the session in.
+pub async fn join(state: &Arc<AppState>, reply: &Reply<'_>, request: MatchJoin) {
     let (id_text, from_token) = match request.id {
         Some(Id::MatchId(id)) => (id, false),
         Some(Id::Token(token)) => match state.tokens.verify_match_token(&token) {
@@ -89,8 +93,7 @@ pub fn join(state: &Arc<AppState>, reply: &Reply<'_>, request: MatchJoin) {
         return reply.error(Code::BadInput, message);
     };
     if !match_id.node.is_empty() {
-        // Authoritative matches arrive with the match engine.
-        return reply.error(Code::MatchNotFound, "Match not found");
+        return join_authoritative(state, reply, match_id, id_text, request.metadata).await;
     }
     let session = reply.session;
     let tracker = &state.realtime.tracker;
@@ -122,6 +125,59 @@ pub fn join(state: &Arc<AppState>, reply: &Reply<'_>, request: MatchJoin) {
     }));
 }
 
+async fn join_authoritative(
+    state: &Arc<AppState>,
+    reply: &Reply<'_>,
+    match_id: MatchId,
+    id_text: String,
+    metadata: std::collections::HashMap<String, String>,
+) {
+    let session = reply.session;
+    let me = presence_of(session);
+    let outcome = state
+        .matches
+        .join_attempt(
+            match_id.uuid,
+            &match_id.node,
+            me.to_runtime(state.matches.node()),
+            metadata,
+        )
+        .await;
+    let (label, others, is_new) = match outcome {
+        JoinOutcome::NotFound => return reply.error(Code::MatchNotFound, "Match not found"),
+        JoinOutcome::Rejected(reason) => {
+            let reason = if reason.is_empty() {
+                "Match join rejected".to_owned()
+            } else {
+                reason
+            };
+            return reply.error(Code::MatchJoinRejected, &reason);
+        }
+        JoinOutcome::Accepted {
+            label,
+            others,
+            is_new,
+        } => (label, others, is_new),
+    };
+    let stream = Stream::for_match(&match_id);
+    if is_new {
+        let tracker = &state.realtime.tracker;
+        tracker.track(stream.clone(), me.clone(), session.clone());
+        if state.config.session.single_match {
+            tracker.untrack_modes_except(session.id(), &MATCH_MODES, &stream);
+        }
+    }
+    let presences: Vec<_> = others.iter().map(user_presence).collect();
+    reply.send(Message::Match(Match {
+        match_id: id_text,
+        authoritative: true,
+        label: Some(label),
+        size: presences.len() as i32,
+        presences,
+        self_: Some(me.to_user_presence()),
+    }));
+}
+
 /// `match_leave`: always acknowledged, even when the session was not in the match.
 pub fn leave(state: &Arc<AppState>, reply: &Reply<'_>, request: MatchLeave) {
     let Some(match_id) = MatchId::parse(&request.match_id) else {
@@ -143,14 +199,24 @@ pub fn data_send(state: &Arc<AppState>, session: &Arc<SessionHandle>, request: M
         };
         return reply.error(Code::BadInput, "Invalid match ID");
     };
-    if !match_id.node.is_empty() {
-        return;
-    }
     let tracker = &state.realtime.tracker;
     let stream = Stream::for_match(&match_id);
     let Some(sender) = tracker.get(session.id(), &stream) else {
         return;
     };
+    if !match_id.node.is_empty() {
+        let message = MatchMessage {
+            sender: sender.to_runtime(state.matches.node()),
+            op_code: request.op_code,
+            data: request.data,
+            reliable: request.reliable,
+            receive_time_ms: crate::storage::now_unix_millis(),
+        };
+        state
+            .matches
+            .send_data(match_id.uuid, &match_id.node, message);
+        return;
+    }
     let targets: Option<Vec<Uuid>> = (!request.presences.is_empty()).then(|| {
         request
             .presences

@@ -27,7 +27,7 @@ pub async fn handle(
         Message::Ping(_) => reply.send(Message::Pong(Pong {})),
         Message::Pong(_) => {}
         Message::MatchCreate(m) => matches::create(state, &reply, m),
-        Message::MatchJoin(m) => matches::join(state, &reply, m),
+        Message::MatchJoin(m) => matches::join(state, &reply, m).await,
         Message::MatchLeave(m) => matches::leave(state, &reply, m),
         Message::MatchDataSend(m) => matches::data_send(state, session, m),
         Message::StatusFollow(m) => status::follow(state, &reply, m).await,

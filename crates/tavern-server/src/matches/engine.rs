@@ -1,0 +1,320 @@
+//! One task per match: it owns the handler and its state, ticks at the match's rate, hands the
+//! messages queued since the last tick to the loop, and serves joins, leaves and signals in
+//! between. A callback that errs or panics ends this match only.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tavern_runtime::matches::{
+    Dispatcher, Flow, JoinDecision, MatchContext, MatchCore, MatchMessage,
+};
+use tavern_runtime::{Presence, RuntimeError};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+use uuid::Uuid;
+
+use super::output::Sink;
+use super::{Call, JoinOutcome, MatchEntry};
+use crate::realtime::session::CloseReason;
+use crate::realtime::stream::{Stream, StreamMode};
+use crate::state::AppState;
+
+/// How a match ended.
+enum End {
+    /// Returned `Flow::End`, emptied out, or ran out of shutdown grace.
+    Normal,
+    /// A callback returned an error or panicked.
+    Failed(String),
+}
+
+struct Engine {
+    state: Arc<AppState>,
+    entry: Arc<MatchEntry>,
+    ctx: MatchContext,
+    core: Box<dyn MatchCore>,
+    presences: Vec<Presence>,
+    tick: i64,
+    empty_ticks: u64,
+}
+
+pub(super) fn spawn(
+    state: Arc<AppState>,
+    entry: Arc<MatchEntry>,
+    ctx: MatchContext,
+    core: Box<dyn MatchCore>,
+    calls: mpsc::Receiver<Call>,
+    inputs: mpsc::Receiver<MatchMessage>,
+) {
+    let engine = Engine {
+        state,
+        entry,
+        ctx,
+        core,
+        presences: Vec::new(),
+        tick: 0,
+        empty_ticks: 0,
+    };
+    tokio::spawn(engine.run(calls, inputs));
+}
+
+impl Engine {
+    async fn run(
+        mut self,
+        mut calls: mpsc::Receiver<Call>,
+        mut inputs: mpsc::Receiver<MatchMessage>,
+    ) {
+        let period = Duration::from_secs_f64(1.0 / f64::from(self.entry.tick_rate));
+        let mut ticker = tokio::time::interval_at(Instant::now() + period, period);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let mut grace_deadline: Option<Instant> = None;
+        let input_capacity = inputs.max_capacity();
+        let end = loop {
+            let step = tokio::select! {
+                biased;
+                call = calls.recv() => match call {
+                    Some(Call::Terminate { grace_seconds }) => {
+                        grace_deadline = Some(Instant::now() + Duration::from_secs(u64::from(grace_seconds)));
+                        self.terminate(grace_seconds)
+                    }
+                    Some(call) => self.handle_call(call),
+                    None => Err(End::Normal),
+                },
+                _ = ticker.tick() => {
+                    let mut messages = Vec::new();
+                    while messages.len() < input_capacity {
+                        match inputs.try_recv() {
+                            Ok(m) => messages.push(m),
+                            Err(_) => break,
+                        }
+                    }
+                    self.run_tick(messages)
+                }
+                _ = sleep_until_opt(grace_deadline) => Err(End::Normal),
+            };
+            if let Err(end) = step {
+                break end;
+            }
+        };
+        self.finish(end);
+    }
+
+    /// Runs one callback with a dispatcher, catching panics, then applies its effects.
+    fn invoke<T>(
+        &mut self,
+        callback: impl FnOnce(&mut dyn MatchCore, &mut Dispatcher) -> Result<T, RuntimeError>,
+    ) -> Result<T, End> {
+        let deferred_limit = self.state.config.match_.deferred_queue_size;
+        let sink = Sink::new(&self.state, &self.ctx.match_id, &self.presences);
+        let core = &mut *self.core;
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut dispatcher = Dispatcher::new(&sink, deferred_limit);
+            let result = callback(core, &mut dispatcher);
+            dispatcher.flush_deferred();
+            result
+        }));
+        let kicks = std::mem::take(&mut *sink.kicks.lock().unwrap_or_else(|p| p.into_inner()));
+        let label = sink.label.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(label) = label {
+            self.state.matches.update_label(&self.entry, label);
+        }
+        if !kicks.is_empty() {
+            let stream = Stream::new(
+                StreamMode::MatchAuthoritative,
+                self.entry.id,
+                self.ctx.node.clone(),
+            );
+            for presence in kicks {
+                if let Ok(session_id) = Uuid::parse_str(&presence.session_id) {
+                    self.state.realtime.tracker.untrack(session_id, &stream);
+                }
+            }
+        }
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(End::Failed(e.message)),
+            Err(panic) => Err(End::Failed(panic_message(&panic))),
+        }
+    }
+
+    fn flow(flow: Result<Flow, End>) -> Result<(), End> {
+        match flow? {
+            Flow::Continue => Ok(()),
+            Flow::End => Err(End::Normal),
+        }
+    }
+
+    fn handle_call(&mut self, call: Call) -> Result<(), End> {
+        match call {
+            Call::JoinAttempt {
+                presence,
+                metadata,
+                reply,
+            } => self.join_attempt(presence, &metadata, reply),
+            Call::Leave(leaving) => {
+                let before = self.presences.len();
+                let mut left = Vec::new();
+                self.presences.retain(|p| {
+                    let leaves = leaving.iter().any(|l| l.session_id == p.session_id);
+                    if leaves {
+                        left.push(p.clone());
+                    }
+                    !leaves
+                });
+                if self.presences.len() == before {
+                    return Ok(());
+                }
+                self.entry
+                    .size
+                    .store(self.presences.len(), Ordering::Relaxed);
+                let tick = self.tick;
+                Self::flow(self.invoke(|core, d| core.leave(d, tick, &left)))
+            }
+            Call::Signal { data, reply } => {
+                let tick = self.tick;
+                match self.invoke(|core, d| core.signal(d, tick, &data)) {
+                    Ok((flow, result)) => {
+                        let _ = reply.send(Ok(result));
+                        Self::flow(Ok(flow))
+                    }
+                    Err(end) => {
+                        let _ = reply.send(Err(RuntimeError::internal("match signal failed")));
+                        Err(end)
+                    }
+                }
+            }
+            Call::Terminate { grace_seconds } => self.terminate(grace_seconds),
+        }
+    }
+
+    fn join_attempt(
+        &mut self,
+        presence: Presence,
+        metadata: &std::collections::HashMap<String, String>,
+        reply: tokio::sync::oneshot::Sender<JoinOutcome>,
+    ) -> Result<(), End> {
+        let label = self
+            .entry
+            .label
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if self
+            .presences
+            .iter()
+            .any(|p| p.session_id == presence.session_id)
+        {
+            let others = self.others(&presence);
+            let _ = reply.send(JoinOutcome::Accepted {
+                label,
+                others,
+                is_new: false,
+            });
+            return Ok(());
+        }
+        let tick = self.tick;
+        let decision = match self.invoke(|core, d| core.join_attempt(d, tick, &presence, metadata))
+        {
+            Ok(decision) => decision,
+            Err(end) => {
+                let _ = reply.send(JoinOutcome::Rejected(String::new()));
+                return Err(end);
+            }
+        };
+        match decision {
+            JoinDecision::Reject(reason) => {
+                let _ = reply.send(JoinOutcome::Rejected(reason));
+                Ok(())
+            }
+            JoinDecision::Accept => {
+                let others = self.others(&presence);
+                self.presences.push(presence.clone());
+                self.entry
+                    .size
+                    .store(self.presences.len(), Ordering::Relaxed);
+                let label = self
+                    .entry
+                    .label
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let _ = reply.send(JoinOutcome::Accepted {
+                    label,
+                    others,
+                    is_new: true,
+                });
+                let joins = [presence];
+                Self::flow(self.invoke(|core, d| core.join(d, tick, &joins)))
+            }
+        }
+    }
+
+    fn others(&self, me: &Presence) -> Vec<Presence> {
+        self.presences
+            .iter()
+            .filter(|p| p.session_id != me.session_id)
+            .cloned()
+            .collect()
+    }
+
+    fn run_tick(&mut self, messages: Vec<MatchMessage>) -> Result<(), End> {
+        let tick = self.tick;
+        Self::flow(self.invoke(|core, d| core.tick(d, tick, messages)))?;
+        self.tick += 1;
+        let max_empty_sec = self.state.config.match_.max_empty_sec;
+        if max_empty_sec > 0 {
+            if self.presences.is_empty() {
+                self.empty_ticks += 1;
+                if self.empty_ticks >= u64::from(self.entry.tick_rate) * max_empty_sec {
+                    return Err(End::Normal);
+                }
+            } else {
+                self.empty_ticks = 0;
+            }
+        }
+        Ok(())
+    }
+
+    fn terminate(&mut self, grace_seconds: u32) -> Result<(), End> {
+        let tick = self.tick;
+        Self::flow(self.invoke(|core, d| core.terminate(d, tick, grace_seconds)))
+    }
+
+    /// Forgets the match and drops its presences: silently when it ended normally; a failed
+    /// match disconnects its players, as Nakama does.
+    fn finish(self, end: End) {
+        self.state.matches.remove(self.entry.id);
+        let stream = Stream::new(
+            StreamMode::MatchAuthoritative,
+            self.entry.id,
+            self.ctx.node.clone(),
+        );
+        let sessions = self.state.realtime.tracker.remove_stream(&stream);
+        if let End::Failed(reason) = end {
+            tracing::error!(match_id = %self.ctx.match_id, handler = %self.entry.handler_name, error = %reason, "match handler failed; match stopped");
+            for session in sessions {
+                session.close(CloseReason::SERVER_DISCONNECT);
+            }
+        } else {
+            tracing::debug!(match_id = %self.ctx.match_id, "match ended");
+        }
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        format!("panic: {s}")
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        format!("panic: {s}")
+    } else {
+        "panic".to_owned()
+    }
+}
