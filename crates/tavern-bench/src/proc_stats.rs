@@ -52,9 +52,52 @@ pub fn sample(pid: u32) -> Result<ProcSample, String> {
     })
 }
 
-/// Samples `pid` when one was given.
-pub fn sample_opt(pid: Option<u32>) -> Result<Option<ProcSample>, String> {
-    pid.map(sample).transpose()
+/// Opening samples of a measurement window: the server (when its pid is known) and this
+/// load generator, whose own CPU use shows how much of the machine the client took.
+pub struct Probe {
+    server_pid: Option<u32>,
+    server: Option<ProcSample>,
+    client: ProcSample,
+}
+
+impl Probe {
+    /// Takes the opening samples.
+    pub fn start(server_pid: Option<u32>) -> Result<Probe, String> {
+        Ok(Probe {
+            server_pid,
+            server: server_pid.map(sample).transpose()?,
+            client: sample(std::process::id())?,
+        })
+    }
+
+    /// The server's RSS at the start, when its pid is known.
+    pub fn server_rss_kib(&self) -> Option<u64> {
+        self.server.map(|s| s.rss_kib)
+    }
+
+    /// Takes the closing samples: server usage (if a pid was given) and client usage.
+    pub fn finish(&self) -> Result<(Option<ServerUsage>, ClientUsage), String> {
+        let server = match (self.server_pid, self.server) {
+            (Some(pid), Some(before)) => Some(ServerUsage::between(pid, before, sample(pid)?)),
+            _ => None,
+        };
+        let own = ServerUsage::between(0, self.client, sample(std::process::id())?);
+        Ok((
+            server,
+            ClientUsage {
+                cpu_s: own.cpu_s,
+                cpu_percent: own.cpu_percent,
+            },
+        ))
+    }
+}
+
+/// CPU used by tavern-bench itself over the measurement window.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientUsage {
+    pub cpu_s: f64,
+    /// 100 means one core fully busy.
+    pub cpu_percent: f64,
 }
 
 /// Server CPU and memory over a measurement window.
@@ -93,17 +136,6 @@ impl ServerUsage {
             rss_kib_after: after.rss_kib,
             rss_kib_peak: after.hwm_kib,
         }
-    }
-}
-
-/// Takes the closing sample and pairs it with the opening one, when a pid was given.
-pub fn usage_since(
-    pid: Option<u32>,
-    before: Option<ProcSample>,
-) -> Result<Option<ServerUsage>, String> {
-    match (pid, before) {
-        (Some(pid), Some(before)) => Ok(Some(ServerUsage::between(pid, before, sample(pid)?))),
-        _ => Ok(None),
     }
 }
 

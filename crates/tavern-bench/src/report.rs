@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::Target;
-use crate::proc_stats::ServerUsage;
+use crate::proc_stats::{ClientUsage, ServerUsage};
 
 /// Distinct error messages kept as samples in the report.
 const ERROR_SAMPLES: usize = 5;
@@ -148,11 +148,14 @@ pub struct Report {
     pub duration_s: f64,
     pub ops: u64,
     pub errors: u64,
-    /// `ops / duration_s`.
+    /// Operations per second: `ops / duration_s`, except for `ccu` where it is the rate at
+    /// which sockets were opened.
     pub throughput_per_s: f64,
     pub latency_ms: LatencySummary,
     /// Server CPU and RSS over the measured phase; `null` without `--server-pid`.
     pub server: Option<ServerUsage>,
+    /// CPU used by tavern-bench itself over the measured phase (it shares the machine).
+    pub client: ClientUsage,
     /// Scenario-specific figures (see docs/PERFORMANCE.md).
     pub details: Value,
     pub error_samples: Vec<String>,
@@ -164,10 +167,13 @@ pub struct Outcome {
     pub parameters: Value,
     pub start_time: String,
     pub duration: Duration,
+    /// Overrides `ops / duration` as the throughput.
+    pub throughput: Option<f64>,
     pub ops: u64,
     pub errors: u64,
     pub latency: LatencySummary,
     pub server: Option<ServerUsage>,
+    pub client: ClientUsage,
     pub details: Value,
     pub error_samples: Vec<String>,
 }
@@ -186,13 +192,14 @@ impl Report {
             duration_s,
             ops: outcome.ops,
             errors: outcome.errors,
-            throughput_per_s: if duration_s > 0.0 {
-                outcome.ops as f64 / duration_s
-            } else {
-                0.0
+            throughput_per_s: match outcome.throughput {
+                Some(rate) => rate,
+                None if duration_s > 0.0 => outcome.ops as f64 / duration_s,
+                None => 0.0,
             },
             latency_ms: outcome.latency,
             server: outcome.server,
+            client: outcome.client,
             details: outcome.details,
             error_samples: outcome.error_samples,
         }
@@ -238,6 +245,13 @@ impl Report {
                 ),
             ));
         }
+        rows.push((
+            "client cpu".into(),
+            format!(
+                "{:.2} s  ({:.0}% of one core)",
+                self.client.cpu_s, self.client.cpu_percent
+            ),
+        ));
         for sample in &self.error_samples {
             rows.push(("error sample".into(), sample.clone()));
         }

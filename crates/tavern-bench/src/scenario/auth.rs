@@ -28,7 +28,7 @@ pub async fn run(
     let issued = Arc::new(AtomicU64::new(0));
     let duration = Duration::from_secs(args.duration);
     let start_time = report::now_rfc3339();
-    let before = proc_stats::sample_opt(target.server_pid)?;
+    let probe = proc_stats::Probe::start(target.server_pid)?;
     let started = Instant::now();
     let deadline = started + duration;
     let progress = report::spawn_progress(
@@ -78,7 +78,7 @@ pub async fn run(
     }
     let elapsed = started.elapsed();
     progress.abort();
-    let server = proc_stats::usage_since(target.server_pid, before)?;
+    let (server, client) = probe.finish()?;
     Ok(Report::new(
         target,
         Outcome {
@@ -86,10 +86,12 @@ pub async fn run(
             parameters: serde_json::to_value(args).unwrap_or_default(),
             start_time,
             duration: elapsed,
+            throughput: None,
             ops: counters.ops(),
             errors: counters.errors(),
             latency: latency.summary(),
             server,
+            client,
             details: json!({
                 "requests": counters.ops() + counters.errors(),
                 "connections": args.clients,

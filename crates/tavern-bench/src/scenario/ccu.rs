@@ -46,7 +46,8 @@ pub async fn run(
     let connected_now = Arc::new(AtomicU64::new(0));
     let (stop_tx, stop_rx) = watch::channel(false);
     let start_time = report::now_rfc3339();
-    let before = proc_stats::sample_opt(target.server_pid)?;
+    let probe = proc_stats::Probe::start(target.server_pid)?;
+    let before = probe.server_rss_kib();
     let started = Instant::now();
     let open_phase = Duration::from_secs_f64(args.sockets as f64 / args.open_rate as f64);
     let progress = report::spawn_progress(
@@ -124,7 +125,7 @@ pub async fn run(
     let open_elapsed = started.elapsed();
     let opened = counters.ops();
     tokio::time::sleep(SETTLE).await;
-    let all_open = proc_stats::sample_opt(target.server_pid)?;
+    let all_open = server_rss(target.server_pid)?;
     eprintln!(
         "ccu: {opened} sockets open in {:.1}s; holding {}s",
         open_elapsed.as_secs_f64(),
@@ -132,8 +133,8 @@ pub async fn run(
     );
     tokio::time::sleep(Duration::from_secs(args.duration)).await;
     let held_open = connected_now.load(Ordering::Relaxed);
-    let after_hold = proc_stats::sample_opt(target.server_pid)?;
-    let server = proc_stats::usage_since(target.server_pid, before)?;
+    let after_hold = server_rss(target.server_pid)?;
+    let (server, client) = probe.finish()?;
     let elapsed = started.elapsed();
     let _ = stop_tx.send(true);
 
@@ -155,8 +156,7 @@ pub async fn run(
     }
     progress.abort();
 
-    let rss = |sample: Option<proc_stats::ProcSample>| sample.map(|s| s.rss_kib);
-    let per_socket = |after: Option<u64>| match (rss(before), after) {
+    let per_socket = |after: Option<u64>| match (before, after) {
         (Some(b), Some(a)) if opened > 0 => Some((a as f64 - b as f64) / opened as f64),
         _ => None,
     };
@@ -167,26 +167,32 @@ pub async fn run(
             parameters: serde_json::to_value(args).unwrap_or_default(),
             start_time,
             duration: elapsed,
+            throughput: Some(opened as f64 / open_elapsed.as_secs_f64()),
             ops: opened,
             errors: counters.errors(),
             latency: latency.summary(),
             server,
+            client,
             details: json!({
                 "latency_is": "socket connect + upgrade",
                 "open_s": open_elapsed.as_secs_f64(),
-                "open_rate_achieved": opened as f64 / open_elapsed.as_secs_f64(),
                 "sockets_opened": opened,
                 "sockets_failed": failed,
                 "sockets_open_at_end_of_hold": held_open,
                 "sockets_dropped": dropped,
                 "sockets_alive_at_end": alive,
-                "rss_kib_before_sockets": rss(before),
-                "rss_kib_all_open": rss(all_open),
-                "rss_kib_end_of_hold": rss(after_hold),
-                "kib_per_socket_all_open": per_socket(rss(all_open)),
-                "kib_per_socket_end_of_hold": per_socket(rss(after_hold)),
+                "rss_kib_before_sockets": before,
+                "rss_kib_all_open": all_open,
+                "rss_kib_end_of_hold": after_hold,
+                "kib_per_socket_all_open": per_socket(all_open),
+                "kib_per_socket_end_of_hold": per_socket(after_hold),
             }),
             error_samples: counters.error_samples(),
         },
     ))
+}
+
+/// The server's current RSS in KiB, when its pid is known.
+fn server_rss(pid: Option<u32>) -> Result<Option<u64>, String> {
+    Ok(pid.map(proc_stats::sample).transpose()?.map(|s| s.rss_kib))
 }

@@ -122,7 +122,7 @@ pub async fn run(
     let _ = go_tx.send(Some(t0));
     tokio::time::sleep_until(t0.into()).await;
     let start_time = report::now_rfc3339();
-    let before = proc_stats::sample_opt(target.server_pid)?;
+    let probe = proc_stats::Probe::start(target.server_pid)?;
     let progress = report::spawn_progress(
         "relay",
         shared.counters.clone(),
@@ -130,7 +130,7 @@ pub async fn run(
         shared.duration,
     );
     tokio::time::sleep_until((t0 + shared.duration).into()).await;
-    let server = proc_stats::usage_since(target.server_pid, before)?;
+    let (server, client) = probe.finish()?;
     let sending = t0.elapsed();
 
     let mut latency = Latency::new();
@@ -158,10 +158,12 @@ pub async fn run(
             parameters: serde_json::to_value(args).unwrap_or_default(),
             start_time,
             duration: sending,
+            throughput: None,
             ops: delivered,
             errors: shared.counters.errors() + lost,
             latency: latency.summary(),
             server,
+            client,
             details: json!({
                 "latency_is": "match_data receive time - match_data_send send time",
                 "ops_are": "match_data messages delivered",
