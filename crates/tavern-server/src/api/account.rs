@@ -10,7 +10,10 @@ use tavern_runtime::Code;
 use super::error::ApiError;
 use super::extract::{Body, Session};
 use super::user::api_user;
+use crate::auth::validate;
+use crate::realtime::session::CloseReason;
 use crate::state::AppState;
+use crate::storage::now_unix;
 use crate::storage::users::{AccountUpdate, WriteError};
 
 pub async fn get(
@@ -57,6 +60,9 @@ pub async fn update(
     {
         return Err(ApiError::invalid("Username invalid, must be 1-128 bytes."));
     }
+    if let Some(username) = &request.username {
+        validate::username(username)?;
+    }
     // A present but empty value clears the field.
     let clearable = |v: Option<String>| v.map(|s| (!s.is_empty()).then_some(s));
     let update = AccountUpdate {
@@ -96,5 +102,10 @@ pub async fn delete(
         .delete_user(&session.user_id.to_string())
         .await
         .map_err(|e| ApiError::database("Error deleting user account.", e))?;
+    // As Nakama: every token of the account is logged out and its sockets are closed.
+    state.session_cache.revoke_all(session.user_id, now_unix());
+    for socket in state.realtime.sessions.of_user(session.user_id) {
+        socket.close(CloseReason::SERVER_DISCONNECT);
+    }
     Ok(Json(serde_json::json!({})))
 }
