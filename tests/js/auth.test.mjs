@@ -6,6 +6,8 @@ import { after, before, describe, test } from "node:test";
 
 import { startServer, uniqueName } from "./lib/server.mjs";
 import {
+  BCRYPT_TIMEOUT_MS,
+  SERVER_KEY,
   UUID_RE,
   assertError,
   decodeJwt,
@@ -17,10 +19,13 @@ import {
 
 let server;
 let client;
+/** For email authentication, which runs bcrypt: see BCRYPT_TIMEOUT_MS. */
+let mailClient;
 
 before(async () => {
   server = await startServer({ label: "auth" });
   client = makeClient(server);
+  mailClient = makeClient(server, SERVER_KEY, { timeoutMs: BCRYPT_TIMEOUT_MS });
 });
 
 after(async () => {
@@ -295,63 +300,63 @@ describe("email authentication", () => {
   test("creates, logs in again, and email is case-insensitive", async () => {
     const address = email();
     const username = uniqueName("eu");
-    const first = await client.authenticateEmail(address, "password123", true, username);
+    const first = await mailClient.authenticateEmail(address, "password123", true, username);
     assert.equal(first.created, true);
     assert.equal(first.username, username);
-    const again = await client.authenticateEmail(address, "password123", false);
+    const again = await mailClient.authenticateEmail(address, "password123", false);
     assert.equal(again.created, false);
     assert.equal(again.user_id, first.user_id);
-    const upper = await client.authenticateEmail(address.toUpperCase(), "password123", true);
+    const upper = await mailClient.authenticateEmail(address.toUpperCase(), "password123", true);
     assert.equal(upper.created, false);
     assert.equal(upper.user_id, first.user_id);
   });
 
   test("wrong password: 401 Invalid credentials.", async () => {
     const address = email();
-    await client.authenticateEmail(address, "password123", true);
-    await rejectsWith(client.authenticateEmail(address, "wrongpassword", false), 401, 16, "Invalid credentials.");
-    await rejectsWith(client.authenticateEmail(address, "wrongpassword", true), 401, 16, "Invalid credentials.");
+    await mailClient.authenticateEmail(address, "password123", true);
+    await rejectsWith(mailClient.authenticateEmail(address, "wrongpassword", false), 401, 16, "Invalid credentials.");
+    await rejectsWith(mailClient.authenticateEmail(address, "wrongpassword", true), 401, 16, "Invalid credentials.");
   });
 
   test("unknown email with create=false: 404", async () => {
-    await rejectsWith(client.authenticateEmail(email(), "password123", false), 404, 5, "User account not found.");
+    await rejectsWith(mailClient.authenticateEmail(email(), "password123", false), 404, 5, "User account not found.");
   });
 
   test("short email, bad format, spaces, short password: 400 with Nakama's messages", async () => {
     // 13_auth_email_short_email: the length rule answers for a well-formed short address.
     await rejectsWith(
-      client.authenticateEmail("a@b.com", "short", true),
+      mailClient.authenticateEmail("a@b.com", "short", true),
       400,
       3,
       "Invalid email address, must be 10-255 bytes.",
     );
     await rejectsWith(
-      client.authenticateEmail("no-at-sign.example.com", "password123", true),
+      mailClient.authenticateEmail("no-at-sign.example.com", "password123", true),
       400,
       3,
       "Invalid email address format.",
     );
     await rejectsWith(
-      client.authenticateEmail("user@nodotcom", "password123", true),
+      mailClient.authenticateEmail("user@nodotcom", "password123", true),
       400,
       3,
       "Invalid email address format.",
     );
     await rejectsWith(
-      client.authenticateEmail("with space@example.com", "password123", true),
+      mailClient.authenticateEmail("with space@example.com", "password123", true),
       400,
       3,
       "Invalid email address, no spaces or control characters allowed.",
     );
     await rejectsWith(
-      client.authenticateEmail(`${"x".repeat(250)}@example.com`, "password123", true),
+      mailClient.authenticateEmail(`${"x".repeat(250)}@example.com`, "password123", true),
       400,
       3,
       "Invalid email address, must be 10-255 bytes.",
     );
     // 14_auth_email_short_password
     await rejectsWith(
-      client.authenticateEmail(email(), "short", true),
+      mailClient.authenticateEmail(email(), "short", true),
       400,
       3,
       "Password must be at least 8 characters long.",
@@ -360,19 +365,19 @@ describe("email authentication", () => {
 
   test("username and password without email: a login, never a creation", async () => {
     const username = uniqueName("pw");
-    const first = await client.authenticateEmail(email(), "password123", true, username);
-    const login = await client.authenticateEmail("", "password123", true, username);
+    const first = await mailClient.authenticateEmail(email(), "password123", true, username);
+    const login = await mailClient.authenticateEmail("", "password123", true, username);
     assert.equal(login.created, false);
     assert.equal(login.user_id, first.user_id);
-    await rejectsWith(client.authenticateEmail("", "badpassword", false, username), 401, 16, "Invalid credentials.");
+    await rejectsWith(mailClient.authenticateEmail("", "badpassword", false, username), 401, 16, "Invalid credentials.");
     await rejectsWith(
-      client.authenticateEmail("", "password123", true, uniqueName("ghost")),
+      mailClient.authenticateEmail("", "password123", true, uniqueName("ghost")),
       404,
       5,
       "User account not found.",
     );
     await rejectsWith(
-      client.authenticateEmail("", "password123", true),
+      mailClient.authenticateEmail("", "password123", true),
       400,
       3,
       "Username is required when email address is not supplied.",
@@ -382,7 +387,7 @@ describe("email authentication", () => {
   test("a device account has no password: username login is refused", async () => {
     const username = uniqueName("nopw");
     await client.authenticateDevice(deviceId(), true, username);
-    await rejectsWith(client.authenticateEmail("", "password123", false, username), 401, 16, "Invalid credentials.");
+    await rejectsWith(mailClient.authenticateEmail("", "password123", false, username), 401, 16, "Invalid credentials.");
   });
 });
 
@@ -429,7 +434,7 @@ describe("session tokens", () => {
 
     const custom = await client.authenticateCustom(uniqueName("cv"), true, undefined, { a: "b" });
     assert.deepEqual(custom.vars, { a: "b" });
-    const mail = await client.authenticateEmail(`${uniqueName("ev")}@example.com`, "password123", true, undefined, {
+    const mail = await mailClient.authenticateEmail(`${uniqueName("ev")}@example.com`, "password123", true, undefined, {
       x: "y",
     });
     assert.deepEqual(mail.vars, { x: "y" });

@@ -27,10 +27,15 @@ console.warn = (...args) => {
 
 export const SERVER_KEY = "defaultkey";
 export const REQUEST_TIMEOUT_MS = 7000;
+/**
+ * Email authentication hashes or checks a bcrypt password at Nakama's cost (13): about half a
+ * second of CPU, many seconds on a loaded two-core machine. Calls that do it get more time.
+ */
+export const BCRYPT_TIMEOUT_MS = 30_000;
 
 /** A nakama-js client for `server` (a harness handle), without automatic session refresh. */
-export function makeClient(server, serverKey = SERVER_KEY) {
-  return new Client(serverKey, HOST, String(server.port), false, REQUEST_TIMEOUT_MS, false);
+export function makeClient(server, serverKey = SERVER_KEY, { timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+  return new Client(serverKey, HOST, String(server.port), false, timeoutMs, false);
 }
 
 /** Base64 of `user:` for HTTP Basic, as clients send the server key. */
