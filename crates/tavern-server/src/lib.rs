@@ -1,9 +1,11 @@
-//! The Tavern server as a library: storage, authentication, the REST API and start-up.
+//! The Tavern server as a library: storage, authentication, the REST API, the runtime host and
+//! start-up.
 //! The `tavern` binary wires it to the command line.
 
 pub mod api;
 pub mod auth;
 pub mod logging;
+pub mod runtime;
 pub mod server;
 pub mod state;
 pub mod storage;

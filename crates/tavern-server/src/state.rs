@@ -1,4 +1,5 @@
-//! What every request handler shares: configuration, database, token issuer and revocations.
+//! What every request handler shares: configuration, database, token issuer, revocations and
+//! the runtime modules.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use tavern_config::Config;
 use crate::api::extract::Session;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::token::{Claims, TokenIssuer};
+use crate::runtime::RuntimeHost;
 use crate::storage::Db;
 
 /// Shared server state, behind an `Arc`.
@@ -15,10 +17,11 @@ pub struct AppState {
     pub db: Db,
     pub tokens: TokenIssuer,
     pub sessions: SessionCache,
+    pub runtime: RuntimeHost,
 }
 
 impl AppState {
-    pub fn new(config: Arc<Config>, db: Db) -> AppState {
+    pub fn new(config: Arc<Config>, db: Db, runtime: RuntimeHost) -> AppState {
         let tokens = TokenIssuer::new(
             &config.session.encryption_key,
             config.session.token_expiry_sec as i64,
@@ -30,6 +33,7 @@ impl AppState {
             db,
             tokens,
             sessions: SessionCache::new(),
+            runtime,
         }
     }
 
