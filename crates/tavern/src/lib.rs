@@ -94,6 +94,7 @@ fn block_on(command: impl Future<Output = Result<(), String>>) -> ExitCode {
 
 async fn serve(config: Config, modules: &[Module]) -> Result<(), String> {
     tavern_server::logging::init(config.logger.level);
+    log_panics();
     tracing::info!(node = %config.name, version = env!("CARGO_PKG_VERSION"), "Tavern starting");
     let server = Server::bind(config, modules)
         .await
@@ -112,4 +113,19 @@ async fn migrate_up(config: Config) -> Result<(), String> {
     tracing::info!(database = %describe_storage(&config), "Migrations applied");
     db.close().await;
     Ok(())
+}
+
+/// A panic (in game code, most likely: the call fails alone) becomes one error line in the log
+/// instead of a backtrace on stderr, which is slow to print and interleaves with the JSON log.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let location = info.location().map(ToString::to_string).unwrap_or_default();
+        tracing::error!(location = %location, "panic: {message}");
+    }));
 }

@@ -16,6 +16,7 @@ pub struct CallInfo {
     client: Option<SocketAddr>,
     headers: HashMap<String, Vec<String>>,
     query: HashMap<String, Vec<String>>,
+    http_key: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CallInfo {
@@ -32,9 +33,12 @@ impl<S: Send + Sync> FromRequestParts<S> for CallInfo {
             }
         }
         let mut query: HashMap<String, Vec<String>> = HashMap::new();
+        let mut http_key = None;
         let raw = parts.uri.query().unwrap_or_default();
         for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
-            if !key.is_empty() && key != "http_key" {
+            if key == "http_key" {
+                http_key.get_or_insert_with(|| value.into_owned());
+            } else if !key.is_empty() {
                 query
                     .entry(key.into_owned())
                     .or_default()
@@ -48,6 +52,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CallInfo {
                 .map(|info| info.0),
             headers,
             query,
+            http_key,
         })
     }
 }
@@ -67,6 +72,11 @@ impl CallInfo {
     /// The first value of a query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.get(name)?.first().map(String::as_str)
+    }
+
+    /// The `http_key` query parameter, which game code never sees.
+    pub fn http_key(&self) -> Option<&str> {
+        self.http_key.as_deref()
     }
 
     /// Whether a query parameter is present, whatever its value.

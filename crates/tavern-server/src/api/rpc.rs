@@ -107,7 +107,7 @@ async fn call_rpc(
 fn authorize(state: &AppState, call: &CallInfo, headers: &HeaderMap) -> Result<Caller, Response> {
     let http_key = state.config.runtime.http_key.as_str();
     let key_invalid = || fixed_error(StatusCode::UNAUTHORIZED, 16, "HTTP key invalid");
-    if let Some(key) = call.query("http_key").filter(|k| !k.is_empty()) {
+    if let Some(key) = call.http_key().filter(|k| !k.is_empty()) {
         return if key == http_key {
             Ok(Caller::HttpKey)
         } else {
