@@ -51,7 +51,7 @@ async fn call_rpc(
 ) -> Response {
     let caller = match authorize(state, &call, &headers) {
         Ok(caller) => caller,
-        Err(response) => return response,
+        Err(message) => return fixed_error(StatusCode::UNAUTHORIZED, 16, message),
     };
     if id.is_empty() {
         return fixed_error(StatusCode::BAD_REQUEST, 3, "RPC ID must be set");
@@ -103,37 +103,38 @@ async fn call_rpc(
 }
 
 /// The caller, checked in Nakama's order: `http_key` query, then the `Authorization` header
-/// (Basic with the HTTP key, or a Bearer session token), else nothing.
-fn authorize(state: &AppState, call: &CallInfo, headers: &HeaderMap) -> Result<Caller, Response> {
+/// (Basic with the HTTP key, or a Bearer session token), else nothing. The error is the message
+/// of the 401.
+fn authorize(
+    state: &AppState,
+    call: &CallInfo,
+    headers: &HeaderMap,
+) -> Result<Caller, &'static str> {
+    const KEY_INVALID: &str = "HTTP key invalid";
     let http_key = state.config.runtime.http_key.as_str();
-    let key_invalid = || fixed_error(StatusCode::UNAUTHORIZED, 16, "HTTP key invalid");
     if let Some(key) = call.http_key().filter(|k| !k.is_empty()) {
         return if key == http_key {
             Ok(Caller::HttpKey)
         } else {
-            Err(key_invalid())
+            Err(KEY_INVALID)
         };
     }
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(fixed_error(
-            StatusCode::UNAUTHORIZED,
-            16,
-            "Auth token or HTTP key required",
-        ));
+        return Err("Auth token or HTTP key required");
     };
     let value = value.to_str().unwrap_or_default();
     if let Some(key) = basic_username(value) {
         return if key == http_key {
             Ok(Caller::HttpKey)
         } else {
-            Err(key_invalid())
+            Err(KEY_INVALID)
         };
     }
     value
         .strip_prefix("Bearer ")
         .and_then(|token| state.verify_session(token))
         .map(|session| session_caller(&session))
-        .ok_or_else(|| fixed_error(StatusCode::UNAUTHORIZED, 16, "Auth token invalid"))
+        .ok_or("Auth token invalid")
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
