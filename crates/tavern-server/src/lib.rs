@@ -1,4 +1,5 @@
-//! The Tavern server as a library: storage, authentication, the REST API and start-up.
+//! The Tavern server as a library: storage, authentication, the REST API, the runtime host and
+//! start-up.
 //! The `tavern` binary wires it to the command line.
 
 pub mod api;
@@ -6,6 +7,7 @@ pub mod auth;
 pub mod logging;
 pub mod matches;
 pub mod realtime;
+pub mod runtime;
 pub mod server;
 pub mod state;
 pub mod storage;

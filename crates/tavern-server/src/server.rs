@@ -6,10 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tavern_config::Config;
+use tavern_runtime::Module;
+use tavern_runtime::registry::LoadError;
 use tokio::net::TcpListener;
 use tracing::info;
 
 use crate::realtime::session::CloseReason;
+use crate::runtime::RuntimeHost;
 use crate::state::AppState;
 use crate::storage::{Db, StorageError, StorageTarget};
 
@@ -18,6 +21,8 @@ use crate::storage::{Db, StorageError, StorageTarget};
 pub enum StartError {
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Runtime(#[from] LoadError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -63,11 +68,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the database and binds the socket port.
-    pub async fn bind(config: Config) -> Result<Server, StartError> {
+    /// Opens the database, loads the runtime modules in order and binds the socket port.
+    pub async fn bind(config: Config, modules: &[Module]) -> Result<Server, StartError> {
         let config = Arc::new(config);
         let db = open_database(&config).await?;
         info!(database = %describe_storage(&config), kind = db.kind(), "Database connected");
+        let runtime = RuntimeHost::load(modules, &config, &db)?;
+        info!(modules = ?runtime.registry().modules(), "Runtime modules loaded");
         let host = if config.socket.address.is_empty() {
             "0.0.0.0"
         } else {
@@ -80,10 +87,9 @@ impl Server {
                 address: address.clone(),
                 source,
             })?;
-        Ok(Server {
-            state: Arc::new(AppState::new(config, db)),
-            listener,
-        })
+        let state = Arc::new(AppState::new(config, db, runtime));
+        state.runtime.attach(&state);
+        Ok(Server { state, listener })
     }
 
     /// The address actually bound.

@@ -1,4 +1,5 @@
-//! What every request handler shares: configuration, database, token issuer and revocations.
+//! What every request handler shares: configuration, database, token issuer, revocations and
+//! the runtime modules.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use crate::auth::session_cache::SessionCache;
 use crate::auth::token::{Claims, TokenIssuer};
 use crate::matches::MatchRegistry;
 use crate::realtime::Realtime;
+use crate::runtime::RuntimeHost;
 use crate::storage::Db;
 
 /// Shared server state, behind an `Arc`.
@@ -19,10 +21,11 @@ pub struct AppState {
     pub session_cache: SessionCache,
     pub realtime: Realtime,
     pub matches: Arc<MatchRegistry>,
+    pub runtime: RuntimeHost,
 }
 
 impl AppState {
-    pub fn new(config: Arc<Config>, db: Db) -> AppState {
+    pub fn new(config: Arc<Config>, db: Db, runtime: RuntimeHost) -> AppState {
         let tokens = TokenIssuer::new(
             &config.session.encryption_key,
             config.session.token_expiry_sec as i64,
@@ -38,6 +41,7 @@ impl AppState {
             session_cache: SessionCache::new(),
             realtime,
             matches,
+            runtime,
         }
     }
 

@@ -1,4 +1,5 @@
-//! `GET`, `PUT` and `DELETE /v2/account`: the caller's own account.
+//! `GET`, `PUT` and `DELETE /v2/account`: the caller's own account; also what `nk` uses to read,
+//! update and delete any account.
 
 use std::sync::Arc;
 
@@ -6,21 +7,61 @@ use axum::Json;
 use axum::extract::State;
 use tavern_proto::{Timestamp, api};
 use tavern_runtime::Code;
+use tavern_runtime::operation::{DeleteAccount, GetAccount, UpdateAccount};
+use uuid::Uuid;
 
+use super::call_info::CallInfo;
 use super::error::ApiError;
 use super::extract::{Body, Session};
+use super::hooks;
 use super::user::api_user;
 use crate::auth::validate;
 use crate::realtime::session::CloseReason;
+use crate::runtime::session_caller;
 use crate::state::AppState;
-use crate::storage::now_unix;
 use crate::storage::users::{AccountUpdate, WriteError};
+use crate::storage::{Db, now_unix};
 
 pub async fn get(
     State(state): State<Arc<AppState>>,
     session: Session,
+    call: CallInfo,
 ) -> Result<Json<api::Account>, ApiError> {
-    let user_id = session.user_id.to_string();
+    let caller = session_caller(&session);
+    hooks::before(&state, &call, caller.clone(), GetAccount, ()).await?;
+    let account = load_account(&state, session.user_id).await?;
+    hooks::after(&state, &call, caller, GetAccount, (), &account).await;
+    Ok(Json(account))
+}
+
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    call: CallInfo,
+    Body(request): Body<api::UpdateAccountRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = session_caller(&session);
+    let request = hooks::before(&state, &call, caller.clone(), UpdateAccount, request).await?;
+    update_account(&state.db, session.user_id, request.clone()).await?;
+    hooks::after(&state, &call, caller, UpdateAccount, request, &()).await;
+    Ok(Json(serde_json::json!({})))
+}
+
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    call: CallInfo,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = session_caller(&session);
+    hooks::before(&state, &call, caller.clone(), DeleteAccount, ()).await?;
+    delete_account(&state, session.user_id).await?;
+    hooks::after(&state, &call, caller, DeleteAccount, (), &()).await;
+    Ok(Json(serde_json::json!({})))
+}
+
+/// A user's account as the API shows it.
+pub async fn load_account(state: &AppState, user_id: Uuid) -> Result<api::Account, ApiError> {
+    let user_id = user_id.to_string();
     let user = state
         .db
         .get_user(&user_id)
@@ -33,7 +74,7 @@ pub async fn get(
         .await
         .map_err(|e| ApiError::database("Error retrieving user account.", e))?;
     let optional_time = |t: i64| (t != 0).then(|| Timestamp::from_unix_seconds(t));
-    Ok(Json(api::Account {
+    Ok(api::Account {
         wallet: user.wallet.clone(),
         email: user.email.clone().unwrap_or_default(),
         devices: devices
@@ -47,14 +88,15 @@ pub async fn get(
         verify_time: optional_time(user.verify_time),
         disable_time: optional_time(user.disable_time),
         user: Some(api_user(&user, state.is_online(&user.id))),
-    }))
+    })
 }
 
-pub async fn update(
-    State(state): State<Arc<AppState>>,
-    session: Session,
-    Body(request): Body<api::UpdateAccountRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+/// Applies a profile update: absent fields unchanged, present empty ones cleared.
+pub async fn update_account(
+    db: &Db,
+    user_id: Uuid,
+    request: api::UpdateAccountRequest,
+) -> Result<(), ApiError> {
     if let Some(username) = &request.username
         && (username.is_empty() || username.len() > 128)
     {
@@ -76,12 +118,8 @@ pub async fn update(
     if update.is_empty() {
         return Err(ApiError::invalid("No fields to update."));
     }
-    match state
-        .db
-        .update_account(&session.user_id.to_string(), &update)
-        .await
-    {
-        Ok(_) => Ok(Json(serde_json::json!({}))),
+    match db.update_account(&user_id.to_string(), &update).await {
+        Ok(_) => Ok(()),
         Err(WriteError::UsernameTaken) => Err(ApiError::new(
             Code::AlreadyExists,
             "Username is already in use.",
@@ -93,19 +131,17 @@ pub async fn update(
     }
 }
 
-pub async fn delete(
-    State(state): State<Arc<AppState>>,
-    session: Session,
-) -> Result<Json<serde_json::Value>, ApiError> {
+/// Deletes a user and what the user owns.
+pub async fn delete_account(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
     state
         .db
-        .delete_user(&session.user_id.to_string())
+        .delete_user(&user_id.to_string())
         .await
         .map_err(|e| ApiError::database("Error deleting user account.", e))?;
     // As Nakama: every token of the account is logged out and its sockets are closed.
-    state.session_cache.revoke_all(session.user_id, now_unix());
-    for socket in state.realtime.sessions.of_user(session.user_id) {
+    state.session_cache.revoke_all(user_id, now_unix());
+    for socket in state.realtime.sessions.of_user(user_id) {
         socket.close(CloseReason::SERVER_DISCONNECT);
     }
-    Ok(Json(serde_json::json!({})))
+    Ok(())
 }

@@ -8,62 +8,119 @@ use axum::extract::State;
 use tavern_proto::api;
 use uuid::Uuid;
 
+use super::call_info::CallInfo;
 use super::error::ApiError;
 use super::extract::{Body, Params, ServerKey};
+use super::hooks;
 use crate::auth::{password, validate};
 use crate::state::AppState;
 use crate::storage::now_unix;
 use crate::storage::users::{Identity, LoginRow, NewUser, WriteError};
-use tavern_runtime::Code;
+use tavern_runtime::operation::{AuthenticateCustom, AuthenticateDevice, AuthenticateEmail};
+use tavern_runtime::{Caller, Code, UserSession};
 
-/// The query-string half of an authenticate call: `create` (default true) and `username`.
+/// The query-string half of an authenticate call: `create` (absent means true) and `username`.
+fn query_options(params: &Params) -> Result<(Option<bool>, String), ApiError> {
+    Ok((
+        params.bool(&["create"])?,
+        params.get(&["username"]).unwrap_or_default().to_owned(),
+    ))
+}
+
+/// How to log in, once the before hook has had its say.
 struct Options {
     create: bool,
     username: String,
 }
 
 impl Options {
-    fn from_params(params: &Params) -> Result<Options, ApiError> {
-        Ok(Options {
-            create: params.bool(&["create"])?.unwrap_or(true),
-            username: params.get(&["username"]).unwrap_or_default().to_owned(),
-        })
+    fn new(create: Option<bool>, username: &str) -> Options {
+        Options {
+            create: create.unwrap_or(true),
+            username: username.to_owned(),
+        }
     }
 }
 
 pub async fn device(
     State(state): State<Arc<AppState>>,
     _key: ServerKey,
+    call: CallInfo,
     params: Params,
     Body(account): Body<api::AccountDevice>,
 ) -> Result<Json<api::Session>, ApiError> {
-    let options = Options::from_params(&params)?;
+    let (create, username) = query_options(&params)?;
+    let request = api::AuthenticateDeviceRequest {
+        account: Some(account),
+        create,
+        username,
+    };
+    let request = hooks::before(
+        &state,
+        &call,
+        Caller::ServerKey,
+        AuthenticateDevice,
+        request,
+    )
+    .await?;
+    let account = request.account.clone().unwrap_or_default();
+    let options = Options::new(request.create, &request.username);
     validate::device_id(&account.id)?;
     validate::username(&options.username)?;
     let login = find_or_create(&state, Identity::Device(&account.id), &options, None).await?;
-    Ok(Json(issue_session(&state, login, account.vars)))
+    let (session, caller) = issue_session(&state, login, account.vars);
+    hooks::after(&state, &call, caller, AuthenticateDevice, request, &session).await;
+    Ok(Json(session))
 }
 
 pub async fn custom(
     State(state): State<Arc<AppState>>,
     _key: ServerKey,
+    call: CallInfo,
     params: Params,
     Body(account): Body<api::AccountCustom>,
 ) -> Result<Json<api::Session>, ApiError> {
-    let options = Options::from_params(&params)?;
+    let (create, username) = query_options(&params)?;
+    let request = api::AuthenticateCustomRequest {
+        account: Some(account),
+        create,
+        username,
+    };
+    let request = hooks::before(
+        &state,
+        &call,
+        Caller::ServerKey,
+        AuthenticateCustom,
+        request,
+    )
+    .await?;
+    let account = request.account.clone().unwrap_or_default();
+    let options = Options::new(request.create, &request.username);
     validate::custom_id(&account.id)?;
     validate::username(&options.username)?;
     let login = find_or_create(&state, Identity::Custom(&account.id), &options, None).await?;
-    Ok(Json(issue_session(&state, login, account.vars)))
+    let (session, caller) = issue_session(&state, login, account.vars);
+    hooks::after(&state, &call, caller, AuthenticateCustom, request, &session).await;
+    Ok(Json(session))
 }
 
 pub async fn email(
     State(state): State<Arc<AppState>>,
     _key: ServerKey,
+    call: CallInfo,
     params: Params,
     Body(account): Body<api::AccountEmail>,
 ) -> Result<Json<api::Session>, ApiError> {
-    let options = Options::from_params(&params)?;
+    let (create, username) = query_options(&params)?;
+    let request = api::AuthenticateEmailRequest {
+        account: Some(account),
+        create,
+        username,
+    };
+    let request =
+        hooks::before(&state, &call, Caller::ServerKey, AuthenticateEmail, request).await?;
+    let account = request.account.clone().unwrap_or_default();
+    let options = Options::new(request.create, &request.username);
     if account.email.is_empty() && account.password.is_empty() && account.vars.is_empty() {
         return Err(ApiError::invalid("Email address and password is required."));
     }
@@ -99,7 +156,9 @@ pub async fn email(
             }
         }
     };
-    Ok(Json(issue_session(&state, login, account.vars)))
+    let (session, caller) = issue_session(&state, login, account.vars);
+    hooks::after(&state, &call, caller, AuthenticateEmail, request, &session).await;
+    Ok(Json(session))
 }
 
 /// An account that logged in, and whether it was just created.
@@ -218,8 +277,12 @@ async fn find_or_create(
     }
 }
 
-/// A new token pair for a login.
-fn issue_session(state: &AppState, login: Login, vars: HashMap<String, String>) -> api::Session {
+/// A new token pair for a login, and the logged-in user as after hooks see the caller.
+fn issue_session(
+    state: &AppState,
+    login: Login,
+    vars: HashMap<String, String>,
+) -> (api::Session, Caller) {
     let now = now_unix();
     if state.config.session.single_session
         && let Ok(user_id) = Uuid::parse_str(&login.user_id)
@@ -227,12 +290,25 @@ fn issue_session(state: &AppState, login: Login, vars: HashMap<String, String>) 
         state.session_cache.revoke_all(user_id, now);
     }
     let tid = Uuid::new_v4().to_string();
-    let pair = state
-        .tokens
-        .issue(&tid, &login.user_id, &login.username, vars, now, now);
-    api::Session {
+    let pair = state.tokens.issue(
+        &tid,
+        &login.user_id,
+        &login.username,
+        vars.clone(),
+        now,
+        now,
+    );
+    let caller = Caller::User(UserSession {
+        user_id: login.user_id,
+        username: login.username,
+        vars,
+        expiry: pair.claims.exp,
+        session_id: None,
+    });
+    let session = api::Session {
         created: login.created,
         token: pair.token,
         refresh_token: pair.refresh_token,
-    }
+    };
+    (session, caller)
 }

@@ -71,6 +71,12 @@ impl From<RuntimeError> for ApiError {
     }
 }
 
+impl From<ApiError> for RuntimeError {
+    fn from(e: ApiError) -> RuntimeError {
+        RuntimeError::new(e.message, e.code)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

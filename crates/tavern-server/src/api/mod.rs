@@ -3,10 +3,13 @@
 
 pub mod account;
 pub mod authenticate;
+pub mod call_info;
 pub mod error;
 pub mod extract;
 pub mod health;
+mod hooks;
 pub mod matches;
+pub mod rpc;
 pub mod session;
 pub mod user;
 
@@ -46,6 +49,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v2/user", get(user::get_users))
         .route("/v2/match", get(matches::list))
+        .route(
+            "/v2/rpc/",
+            get(rpc::call_without_id).post(rpc::call_without_id),
+        )
+        .route(
+            "/v2/rpc/{*id}",
+            get(rpc::call_with_id).post(rpc::call_with_id),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(SetResponseHeaderLayer::overriding(

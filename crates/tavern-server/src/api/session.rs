@@ -7,10 +7,14 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use tavern_proto::api;
-use tavern_runtime::Code;
+use tavern_runtime::operation::{SessionLogout, SessionRefresh};
+use tavern_runtime::{Caller, Code, UserSession};
 
+use super::call_info::CallInfo;
 use super::error::ApiError;
 use super::extract::{Body, ServerKey, Session};
+use super::hooks;
+use crate::runtime::session_caller;
 use crate::state::AppState;
 use crate::storage::now_unix;
 
@@ -27,8 +31,20 @@ pub struct RefreshBody {
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
     _key: ServerKey,
+    call: CallInfo,
     Body(body): Body<RefreshBody>,
 ) -> Result<Json<api::Session>, ApiError> {
+    let had_vars = body.vars.is_some();
+    let request = api::SessionRefreshRequest {
+        token: body.token,
+        vars: body.vars.unwrap_or_default(),
+    };
+    let request = hooks::before(&state, &call, Caller::ServerKey, SessionRefresh, request).await?;
+    // Vars a hook added count as given; untouched absent vars still mean "keep the token's".
+    let body = RefreshBody {
+        token: request.token.clone(),
+        vars: (had_vars || !request.vars.is_empty()).then(|| request.vars.clone()),
+    };
     if body.token.is_empty() {
         return Err(ApiError::invalid("Refresh token is required."));
     }
@@ -56,18 +72,31 @@ pub async fn refresh(
         claims.iat,
         now_unix(),
     );
-    Ok(Json(api::Session {
+    let session = api::Session {
         created: false,
         token: pair.token,
         refresh_token: pair.refresh_token,
-    }))
+    };
+    let caller = Caller::User(UserSession {
+        user_id: pair.claims.uid,
+        username: pair.claims.usn,
+        vars: pair.claims.vrs,
+        expiry: pair.claims.exp,
+        session_id: None,
+    });
+    hooks::after(&state, &call, caller, SessionRefresh, request, &session).await;
+    Ok(Json(session))
 }
 
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     session: Session,
+    call: CallInfo,
     Body(body): Body<api::SessionLogoutRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = session_caller(&session);
+    let request = hooks::before(&state, &call, caller.clone(), SessionLogout, body).await?;
+    let body = request.clone();
     let mut revoke = Vec::new();
     if !body.token.is_empty() {
         match state.tokens.verify_session(&body.token) {
@@ -91,5 +120,6 @@ pub async fn logout(
             .session_cache
             .revoke(session.user_id, &claims.tid, claims.exp, now);
     }
+    hooks::after(&state, &call, caller, SessionLogout, request, &()).await;
     Ok(Json(serde_json::json!({})))
 }

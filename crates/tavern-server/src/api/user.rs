@@ -7,35 +7,63 @@ use axum::extract::State;
 use tavern_proto::{Timestamp, api};
 use uuid::Uuid;
 
+use tavern_runtime::operation::GetUsers;
+
+use super::call_info::CallInfo;
 use super::error::ApiError;
 use super::extract::{Params, Session};
+use super::hooks;
+use crate::runtime::session_caller;
 use crate::state::AppState;
 use crate::storage::users::UserRow;
 
 pub async fn get_users(
     State(state): State<Arc<AppState>>,
-    _session: Session,
+    session: Session,
+    call: CallInfo,
     params: Params,
 ) -> Result<Json<api::Users>, ApiError> {
-    let ids = params.all(&["ids"]);
-    let usernames = params.all(&["usernames"]);
-    let facebook_ids = params.all(&["facebook_ids", "facebookIds"]);
-    if let Some(bad) = ids.iter().find(|id| Uuid::parse_str(id).is_err()) {
+    let request = api::GetUsersRequest {
+        ids: params.all(&["ids"]),
+        usernames: params.all(&["usernames"]),
+        facebook_ids: params.all(&["facebook_ids", "facebookIds"]),
+    };
+    let caller = session_caller(&session);
+    let request = hooks::before(&state, &call, caller.clone(), GetUsers, request).await?;
+    if let Some(bad) = request.ids.iter().find(|id| Uuid::parse_str(id).is_err()) {
         return Err(ApiError::invalid(format!(
             "ID '{bad}' is not a valid system ID."
         )));
     }
+    let users = api::Users {
+        users: load_users(
+            &state,
+            &request.ids,
+            &request.usernames,
+            &request.facebook_ids,
+        )
+        .await?,
+    };
+    hooks::after(&state, &call, caller, GetUsers, request, &users).await;
+    Ok(Json(users))
+}
+
+/// Public profiles by ids, usernames and Facebook ids together.
+pub async fn load_users(
+    state: &AppState,
+    ids: &[String],
+    usernames: &[String],
+    facebook_ids: &[String],
+) -> Result<Vec<api::User>, ApiError> {
     let rows = state
         .db
-        .get_users(&ids, &usernames, &facebook_ids)
+        .get_users(ids, usernames, facebook_ids)
         .await
         .map_err(|e| ApiError::database("Error retrieving user accounts.", e))?;
-    Ok(Json(api::Users {
-        users: rows
-            .iter()
-            .map(|row| api_user(row, state.is_online(&row.id)))
-            .collect(),
-    }))
+    Ok(rows
+        .iter()
+        .map(|row| api_user(row, state.is_online(&row.id)))
+        .collect())
 }
 
 /// A user row as the API shows it.

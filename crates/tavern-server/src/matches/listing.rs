@@ -62,6 +62,29 @@ impl MatchRegistry {
         Ok(out)
     }
 
+    /// One running match by id, as listings show it.
+    pub fn get(&self, id: uuid::Uuid, node: &str) -> Option<api::Match> {
+        let entry = self.entry(id, node)?;
+        Some(self.describe(&entry))
+    }
+
+    fn describe(&self, entry: &super::MatchEntry) -> api::Match {
+        api::Match {
+            match_id: format!("{}.{}", entry.id, self.node),
+            authoritative: true,
+            label: Some(
+                entry
+                    .label
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone(),
+            ),
+            size: entry.size.load(AtomicOrdering::Relaxed) as i32,
+            tick_rate: entry.tick_rate as i32,
+            handler_name: entry.handler_name.clone(),
+        }
+    }
+
     fn list_authoritative(&self, request: &ListRequest) -> Result<Vec<api::Match>, BadQuery> {
         let matches = self.read();
         let mut hits: Vec<(f64, i64, api::Match)> = Vec::new();

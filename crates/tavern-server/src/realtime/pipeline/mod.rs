@@ -2,11 +2,14 @@
 //! handled in arrival order; replies echo the request's `cid`.
 
 mod matches;
+mod rpc;
 mod status;
 
 use std::sync::Arc;
 
 use tavern_proto::realtime::{Envelope, Error, Pong, envelope::Message, error::Code};
+
+use tavern_runtime::{ExecutionMode, MessageKind};
 
 use super::session::{CloseReason, SessionHandle};
 use crate::state::AppState;
@@ -17,10 +20,64 @@ pub async fn handle(
     session: &Arc<SessionHandle>,
     envelope: Envelope,
 ) -> Result<(), CloseReason> {
+    if envelope.message.is_none() {
+        reply_error(
+            session,
+            &envelope.cid,
+            Code::MissingPayload,
+            "Missing message.",
+        );
+        return Err(CloseReason::PROCESSING_ERROR);
+    }
+    let kind = MessageKind::of(&envelope);
+    let registry = state.runtime.registry();
+    let envelope = match kind {
+        Some(kind) if registry.has_before_realtime(kind) => {
+            let ctx = rpc::context(state, session, ExecutionMode::Before);
+            match state.runtime.before_realtime(ctx, envelope.clone()).await {
+                Ok(Some(rewritten)) => rewritten,
+                Ok(None) => {
+                    reply_error(
+                        session,
+                        &envelope.cid,
+                        Code::UnrecognizedPayload,
+                        "Requested resource was not found.",
+                    );
+                    return Err(CloseReason::PROCESSING_ERROR);
+                }
+                Err(e) => {
+                    reply_error(
+                        session,
+                        &envelope.cid,
+                        Code::RuntimeFunctionException,
+                        &e.message,
+                    );
+                    return Ok(());
+                }
+            }
+        }
+        _ => envelope,
+    };
+    let after = kind
+        .filter(|k| registry.has_after_realtime(*k))
+        .map(|_| envelope.clone());
+    let result = dispatch(state, session, envelope).await;
+    if let Some(request) = after {
+        let ctx = rpc::context(state, session, ExecutionMode::After);
+        state.runtime.after_realtime(ctx, request, None).await;
+    }
+    result
+}
+
+/// Runs the handler of one message kind.
+async fn dispatch(
+    state: &Arc<AppState>,
+    session: &Arc<SessionHandle>,
+    envelope: Envelope,
+) -> Result<(), CloseReason> {
     let cid = envelope.cid;
     let Some(message) = envelope.message else {
-        reply_error(session, &cid, Code::MissingPayload, "Missing message.");
-        return Err(CloseReason::PROCESSING_ERROR);
+        return Ok(());
     };
     let reply = Reply { session, cid };
     match message {
@@ -33,6 +90,7 @@ pub async fn handle(
         Message::StatusFollow(m) => status::follow(state, &reply, m).await,
         Message::StatusUnfollow(m) => status::unfollow(state, &reply, m),
         Message::StatusUpdate(m) => status::update(state, &reply, m),
+        Message::Rpc(m) => rpc::call(state, &reply, m).await,
         Message::ChannelJoin(_)
         | Message::ChannelLeave(_)
         | Message::ChannelMessageSend(_)
@@ -40,7 +98,6 @@ pub async fn handle(
         | Message::ChannelMessageRemove(_)
         | Message::MatchmakerAdd(_)
         | Message::MatchmakerRemove(_)
-        | Message::Rpc(_)
         | Message::PartyCreate(_)
         | Message::PartyJoin(_)
         | Message::PartyLeave(_)

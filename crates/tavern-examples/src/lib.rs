@@ -1,0 +1,46 @@
+//! The example modules the `tavern` binary ships with, each a small lesson in the runtime API:
+//!
+//! * [`echo`] — RPC `echo`, returning its payload.
+//! * [`errors`] — RPC `rpc_error`, failing with the gRPC code its payload asks for, and RPC
+//!   `panic`, showing that a panicking RPC fails alone.
+//! * [`custom_id_guard`] — a before hook admitting only custom ids shaped like `cid-000000`.
+//! * [`login_counter`] — after hooks counting each user's logins, and RPC `login_count`.
+//! * [`pingpong`] — the authoritative-multiplayer guide's match, with RPC `create_match_rpc`.
+//! * [`echo_match`] — a match echoing through its loop that also shows kicks, label updates and
+//!   contained faults, with RPC `create_echo_match`.
+//! * [`lobby`] — a match with a JSON label and the find-or-create RPC `find_or_create_match`.
+
+pub mod custom_id_guard;
+pub mod echo;
+pub mod echo_match;
+pub mod errors;
+pub mod lobby;
+pub mod login_counter;
+pub mod pingpong;
+
+use tavern_runtime::{Module, RuntimeError};
+
+/// Every bundled module, in load order.
+pub const MODULES: &[Module] = &[
+    echo::MODULE,
+    errors::MODULE,
+    custom_id_guard::MODULE,
+    login_counter::MODULE,
+    pingpong::MODULE,
+    echo_match::MODULE,
+    lobby::MODULE,
+];
+
+/// Parses an RPC payload as JSON parameters (an empty payload is `{}`).
+pub(crate) fn params(payload: &str) -> Result<serde_json::Value, RuntimeError> {
+    if payload.trim().is_empty() {
+        return Ok(serde_json::json!({}));
+    }
+    serde_json::from_str(payload)
+        .map_err(|e| RuntimeError::invalid_argument(format!("payload must be JSON: {e}")))
+}
+
+/// The RPC answer naming a match: `{"match_id": "..."}`.
+pub(crate) fn match_id_reply(match_id: &str) -> String {
+    serde_json::json!({ "match_id": match_id }).to_string()
+}

@@ -1,0 +1,305 @@
+//! The `Initializer` a module's init function registers its callbacks with.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::matchmaker::MatchmakerEntry;
+use crate::message_kind::MessageKind;
+use crate::operation::Operation;
+use crate::realtime::Envelope;
+use crate::registry::{AfterFn, AfterRealtimeFn, BeforeFn, Entry, MatchedFn, Registry, RpcFn};
+use crate::{Context, Logger, Nk, RuntimeError};
+
+/// Registers one module's RPCs and hooks. Handed to each module's init function once, at start.
+///
+/// Every callback is an `async` closure or function that receives the call's [`Context`], an
+/// [`Nk`] handle and the call's data, and returns a `Result` whose error is a [`RuntimeError`]
+/// shown to the client with its code. A callback that panics fails only its own call, with
+/// [`Code::Internal`](crate::Code::Internal).
+///
+/// Registering the same RPC id, or a second hook for the same operation or message kind, is an
+/// error reported when the server starts.
+///
+/// Two registrations are reserved for later releases and take their place here:
+/// `register_match(name, handler)` for authoritative match handlers, and
+/// `register_fleet_manager(manager)` for a dedicated-server fleet.
+pub struct Initializer<'a> {
+    registry: &'a mut Registry,
+    logger: Logger,
+    problems: &'a mut Vec<String>,
+}
+
+impl<'a> Initializer<'a> {
+    pub(crate) fn new(
+        registry: &'a mut Registry,
+        module: &str,
+        problems: &'a mut Vec<String>,
+    ) -> Initializer<'a> {
+        Initializer {
+            registry,
+            logger: Logger::new(module),
+            problems,
+        }
+    }
+
+    /// The module's logger.
+    pub fn logger(&self) -> &Logger {
+        &self.logger
+    }
+
+    /// The server functions, for work at start-up.
+    pub fn nk(&self) -> &Nk {
+        self.registry.nk()
+    }
+
+    /// The name of this server node.
+    pub fn node(&self) -> &str {
+        self.registry.node()
+    }
+
+    /// The `runtime.env` values of the configuration.
+    pub fn env(&self) -> &BTreeMap<String, String> {
+        self.registry.env()
+    }
+
+    fn entry<F>(&self, f: F) -> Entry<F> {
+        Entry {
+            logger: self.logger.clone(),
+            f,
+        }
+    }
+
+    fn problem(&mut self, what: String) {
+        self.problems
+            .push(format!("module {}: {what}", self.logger.module()));
+    }
+
+    /// Registers an RPC under `id`, callable as `POST`/`GET /v2/rpc/{id}` and with the realtime
+    /// `rpc` message. Ids are case-insensitive. The function receives the payload string and
+    /// returns the response payload; clients such as nakama-js expect JSON text both ways.
+    ///
+    /// ```
+    /// use tavern_runtime::{Code, Initializer, RuntimeError};
+    ///
+    /// fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    ///     init.register_rpc("whoami", |ctx, _nk, _payload| async move {
+    ///         let user_id = ctx
+    ///             .user_id()
+    ///             .ok_or_else(|| RuntimeError::new("sign in first", Code::Unauthenticated))?;
+    ///         Ok(serde_json::json!({ "user_id": user_id }).to_string())
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn register_rpc<F, Fut>(&mut self, id: &str, f: F)
+    where
+        F: Fn(Context, Nk, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, RuntimeError>> + Send + 'static,
+    {
+        let id = id.to_lowercase();
+        if id.is_empty() {
+            return self.problem("an RPC id must not be empty".to_owned());
+        }
+        if self.registry.rpcs.contains_key(&id) {
+            return self.problem(format!("RPC {id:?} is registered twice"));
+        }
+        let f: RpcFn = Arc::new(move |ctx, nk, payload| Box::pin(f(ctx, nk, payload)));
+        let entry = self.entry(f);
+        self.registry.rpcs.insert(id, entry);
+    }
+
+    /// Registers a hook that runs before a REST operation, with the request the client sent.
+    /// It returns `Ok(Some(request))` to go on (with the request as given or rewritten),
+    /// `Ok(None)` to disable the operation (the client gets 404
+    /// `Requested resource was not found.`), or an error the client gets instead.
+    ///
+    /// ```
+    /// use tavern_runtime::operation::AuthenticateDevice;
+    /// use tavern_runtime::{Initializer, RuntimeError};
+    ///
+    /// fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    ///     init.register_before(AuthenticateDevice, |_ctx, _nk, mut request| async move {
+    ///         // New accounts get a name that marks them as guests.
+    ///         if request.username.is_empty() {
+    ///             request.username = "guest".to_owned();
+    ///         }
+    ///         Ok(Some(request))
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn register_before<Op, F, Fut>(&mut self, operation: Op, f: F)
+    where
+        Op: Operation,
+        F: Fn(Context, Nk, Op::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<Op::Request>, RuntimeError>> + Send + 'static,
+    {
+        let _ = operation;
+        let f: BeforeFn<Op::Request> =
+            Arc::new(move |ctx, nk, request| Box::pin(f(ctx, nk, request)));
+        let entry = self.entry(f);
+        if !self.registry.insert_before::<Op>(entry) {
+            self.problem(format!("a second before hook for {}", Op::NAME));
+        }
+    }
+
+    /// Registers a hook that runs after a REST operation succeeded, with the request (as the
+    /// operation ran it) and the response. It cannot change the response; its error is logged.
+    ///
+    /// ```
+    /// use tavern_runtime::operation::AuthenticateCustom;
+    /// use tavern_runtime::{Initializer, RuntimeError};
+    ///
+    /// fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    ///     init.register_after(AuthenticateCustom, |ctx, _nk, _request, session| async move {
+    ///         if session.created {
+    ///             ctx.logger.info(format_args!("new player {:?}", ctx.user_id()));
+    ///         }
+    ///         Ok(())
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn register_after<Op, F, Fut>(&mut self, operation: Op, f: F)
+    where
+        Op: Operation,
+        F: Fn(Context, Nk, Op::Request, Op::Response) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), RuntimeError>> + Send + 'static,
+    {
+        let _ = operation;
+        let f: AfterFn<Op::Request, Op::Response> =
+            Arc::new(move |ctx, nk, request, response| Box::pin(f(ctx, nk, request, response)));
+        let entry = self.entry(f);
+        if !self.registry.insert_after::<Op>(entry) {
+            self.problem(format!("a second after hook for {}", Op::NAME));
+        }
+    }
+
+    /// Registers a hook that runs before the server handles a realtime message of `kind`.
+    /// It returns `Ok(Some(envelope))` to go on (as given or rewritten), `Ok(None)` to refuse
+    /// the message (the client gets error code 1 and its socket is closed, as Nakama does), or
+    /// an error the client gets as realtime error code 7 (the socket stays open).
+    ///
+    /// ```
+    /// use tavern_runtime::{Code, Initializer, MessageKind, RuntimeError};
+    ///
+    /// fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    ///     init.register_before_realtime(MessageKind::ChannelJoin, |_ctx, _nk, envelope| async move {
+    ///         if envelope.to_json().contains("staff") {
+    ///             return Err(RuntimeError::new("staff only", Code::PermissionDenied));
+    ///         }
+    ///         Ok(Some(envelope))
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn register_before_realtime<F, Fut>(&mut self, kind: MessageKind, f: F)
+    where
+        F: Fn(Context, Nk, Envelope) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<Envelope>, RuntimeError>> + Send + 'static,
+    {
+        if self.registry.before_realtime.contains_key(&kind) {
+            return self.problem(format!("a second before hook for realtime {kind}"));
+        }
+        let f: BeforeFn<Envelope> =
+            Arc::new(move |ctx, nk, envelope| Box::pin(f(ctx, nk, envelope)));
+        let entry = self.entry(f);
+        self.registry.before_realtime.insert(kind, entry);
+    }
+
+    /// Registers a hook that runs after the server handled a realtime message of `kind`, with
+    /// the message (as handled) and the reply sent, if the message has one. Its error is
+    /// logged.
+    ///
+    /// ```
+    /// use tavern_runtime::{Initializer, MessageKind, RuntimeError};
+    ///
+    /// fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    ///     init.register_after_realtime(MessageKind::MatchJoin, |ctx, _nk, _request, reply| async move {
+    ///         ctx.logger.debug(format_args!("{:?} joined, reply sent: {}", ctx.user_id(), reply.is_some()));
+    ///         Ok(())
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn register_after_realtime<F, Fut>(&mut self, kind: MessageKind, f: F)
+    where
+        F: Fn(Context, Nk, Envelope, Option<Envelope>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), RuntimeError>> + Send + 'static,
+    {
+        if self.registry.after_realtime.contains_key(&kind) {
+            return self.problem(format!("a second after hook for realtime {kind}"));
+        }
+        let f: AfterRealtimeFn =
+            Arc::new(move |ctx, nk, request, reply| Box::pin(f(ctx, nk, request, reply)));
+        let entry = self.entry(f);
+        self.registry.after_realtime.insert(kind, entry);
+    }
+
+    /// Registers the hook the matchmaker calls with each group of matched users. Returning
+    /// `Ok(Some(match_id))` sends the users to that (authoritative) match; `Ok(None)` lets them
+    /// meet in a relayed match as usual; an error is logged and treated as `None`.
+    ///
+    /// ```
+    /// use tavern_runtime::{Initializer, RuntimeError};
+    ///
+    /// fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    ///     init.register_matchmaker_matched(|ctx, _nk, entries| async move {
+    ///         let names: Vec<_> = entries.iter().map(|e| e.presence.username.as_str()).collect();
+    ///         ctx.logger.info(format_args!("matched {}", names.join(", ")));
+    ///         Ok(None)
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn register_matchmaker_matched<F, Fut>(&mut self, f: F)
+    where
+        F: Fn(Context, Nk, Vec<MatchmakerEntry>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<String>, RuntimeError>> + Send + 'static,
+    {
+        if self.registry.matchmaker_matched.is_some() {
+            return self.problem("a second matchmaker-matched hook".to_owned());
+        }
+        let f: MatchedFn = Arc::new(move |ctx, nk, entries| Box::pin(f(ctx, nk, entries)));
+        let entry = self.entry(f);
+        self.registry.matchmaker_matched = Some(entry);
+    }
+
+    /// Registers an authoritative match handler under a name; `make` builds a fresh handler
+    /// for every match created with that name (from `nk.match_create` or the matchmaker hook).
+    ///
+    /// ```
+    /// use tavern_runtime::matches::*;
+    /// use tavern_runtime::{Initializer, Presence, RuntimeError};
+    ///
+    /// struct Idle;
+    /// impl MatchHandler for Idle {
+    ///     type State = ();
+    ///     fn init(&self, _: &MatchContext, _: &serde_json::Value) -> Result<MatchInit<()>, RuntimeError> {
+    ///         Ok(MatchInit { state: (), tick_rate: 1, label: String::new() })
+    ///     }
+    ///     fn join(&self, _: &MatchContext, _: &mut Dispatcher, _: i64, _: &mut (), _: &[Presence]) -> Result<Flow, RuntimeError> { Ok(Flow::Continue) }
+    ///     fn leave(&self, _: &MatchContext, _: &mut Dispatcher, _: i64, _: &mut (), _: &[Presence]) -> Result<Flow, RuntimeError> { Ok(Flow::Continue) }
+    ///     fn tick(&self, _: &MatchContext, _: &mut Dispatcher, _: i64, _: &mut (), _: Vec<MatchMessage>) -> Result<Flow, RuntimeError> { Ok(Flow::Continue) }
+    ///     fn terminate(&self, _: &MatchContext, _: &mut Dispatcher, _: i64, _: &mut (), _: u32) -> Result<Flow, RuntimeError> { Ok(Flow::End) }
+    /// }
+    ///
+    /// fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    ///     init.register_match("idle", || Idle);
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn register_match<H, F>(&mut self, name: &str, make: F)
+    where
+        H: crate::matches::MatchHandler,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        if self.registry.matches.iter().any(|(n, _)| n == name) {
+            return self.problem(format!("a second match handler \"{name}\""));
+        }
+        self.registry
+            .matches
+            .push((name.to_owned(), crate::matches::match_factory(make)));
+    }
+}

@@ -1,0 +1,144 @@
+//! The server's implementation of the `Nk` functions game code calls.
+
+use std::sync::{Arc, OnceLock, Weak};
+
+use tavern_proto::api;
+use tavern_runtime::{BoxFuture, Code, MatchFilter, NkBackend, RuntimeError};
+use uuid::Uuid;
+
+use crate::api::account::{delete_account, load_account, update_account};
+use crate::api::matches::{list_matches, validate};
+use crate::api::user::load_users;
+use crate::matches::{CreateError, ListRequest, MatchRegistry};
+use crate::realtime::stream::MatchId;
+use crate::state::AppState;
+
+/// `Nk` over the running server. Modules are loaded before the server state exists, so the
+/// state is attached once it does; calls made before that (from a module's init) fail cleanly.
+#[derive(Default)]
+pub struct ServerNk {
+    state: OnceLock<Weak<AppState>>,
+}
+
+impl ServerNk {
+    /// Attaches the running server.
+    pub fn attach(&self, state: &Arc<AppState>) {
+        let _ = self.state.set(Arc::downgrade(state));
+    }
+
+    fn state(&self) -> Result<Arc<AppState>, RuntimeError> {
+        self.state
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or_else(|| RuntimeError::new("the server is not running", Code::Unavailable))
+    }
+}
+
+/// A user id that must be a UUID, as Nakama's runtime checks it.
+fn user_id(id: &str) -> Result<Uuid, RuntimeError> {
+    Uuid::parse_str(id).map_err(|_| RuntimeError::invalid_argument("Invalid user ID."))
+}
+
+impl NkBackend for ServerNk {
+    fn account_get_id(&self, id: String) -> BoxFuture<'_, Result<api::Account, RuntimeError>> {
+        Box::pin(async move {
+            let id = user_id(&id)?;
+            let state = self.state()?;
+            Ok(load_account(&state, id).await?)
+        })
+    }
+
+    fn users_get(
+        &self,
+        user_ids: Vec<String>,
+        usernames: Vec<String>,
+    ) -> BoxFuture<'_, Result<Vec<api::User>, RuntimeError>> {
+        Box::pin(async move {
+            for id in &user_ids {
+                user_id(id)?;
+            }
+            let state = self.state()?;
+            Ok(load_users(&state, &user_ids, &usernames, &[]).await?)
+        })
+    }
+
+    fn account_update_id(
+        &self,
+        id: String,
+        update: api::UpdateAccountRequest,
+    ) -> BoxFuture<'_, Result<(), RuntimeError>> {
+        Box::pin(async move {
+            let id = user_id(&id)?;
+            Ok(update_account(&self.state()?.db, id, update).await?)
+        })
+    }
+
+    fn account_delete_id(&self, id: String) -> BoxFuture<'_, Result<(), RuntimeError>> {
+        Box::pin(async move {
+            let id = user_id(&id)?;
+            let state = self.state()?;
+            Ok(delete_account(&state, id).await?)
+        })
+    }
+
+    fn match_create(
+        &self,
+        module: String,
+        params: serde_json::Value,
+    ) -> BoxFuture<'_, Result<String, RuntimeError>> {
+        Box::pin(async move {
+            let state = self.state()?;
+            MatchRegistry::create(&state, &module, &params).map_err(|e| match e {
+                CreateError::Init(e) => e,
+                CreateError::UnknownHandler(_) => RuntimeError::not_found(e.to_string()),
+                CreateError::ShuttingDown => RuntimeError::new(e.to_string(), Code::Unavailable),
+            })
+        })
+    }
+
+    fn match_get(
+        &self,
+        match_id: String,
+    ) -> BoxFuture<'_, Result<Option<api::Match>, RuntimeError>> {
+        Box::pin(async move {
+            let state = self.state()?;
+            let id = MatchId::parse(&match_id)
+                .ok_or_else(|| RuntimeError::invalid_argument("Invalid match ID."))?;
+            Ok(state.matches.get(id.uuid, &id.node))
+        })
+    }
+
+    fn match_list(
+        &self,
+        filter: MatchFilter,
+    ) -> BoxFuture<'_, Result<Vec<api::Match>, RuntimeError>> {
+        Box::pin(async move {
+            let state = self.state()?;
+            validate(
+                filter.limit,
+                filter.authoritative,
+                filter.label.is_some(),
+                filter.query.is_some(),
+                filter.min_size,
+                filter.max_size,
+            )?;
+            let request = ListRequest {
+                limit: filter.limit as usize,
+                authoritative: filter.authoritative,
+                label: filter.label,
+                min_size: filter.min_size.map(|n| n as usize),
+                max_size: filter.max_size.map(|n| n as usize),
+                query: filter.query,
+            };
+            Ok(list_matches(&state, &request)?)
+        })
+    }
+
+    fn match_signal(
+        &self,
+        match_id: String,
+        data: String,
+    ) -> BoxFuture<'_, Result<String, RuntimeError>> {
+        Box::pin(async move { self.state()?.matches.signal(&match_id, data).await })
+    }
+}

@@ -1,0 +1,131 @@
+//! The Tavern server as a command line a game's own binary runs: `tavern::run(modules)` serves
+//! with those modules (`tavern`), migrates the database (`tavern migrate up`) or probes a
+//! running server (`tavern healthcheck [port]`). Every config key is a dotted flag.
+//!
+//! A studio's `main.rs`:
+//!
+//! ```no_run
+//! use std::process::ExitCode;
+//!
+//! fn init(init: &mut tavern_runtime::Initializer) -> Result<(), tavern_runtime::RuntimeError> {
+//!     init.register_rpc("hello", |_ctx, _nk, _payload| async { Ok("{}".to_owned()) });
+//!     Ok(())
+//! }
+//!
+//! fn main() -> ExitCode {
+//!     tavern::run(&[tavern_runtime::Module::new("my_game", init)])
+//! }
+//! ```
+
+mod healthcheck;
+
+use std::process::ExitCode;
+
+use tavern_config::{Config, Loaded};
+use tavern_runtime::Module;
+use tavern_server::server::{Server, describe_storage, shutdown_signal};
+use tavern_server::storage::Db;
+
+/// Runs the command line given to this process with `modules` loaded, in order, and returns
+/// the exit code: the whole `tavern` binary, with a game's own modules.
+pub fn run(modules: &[Module]) -> ExitCode {
+    let loaded = match tavern_config::load(std::env::args().skip(1)) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit(e.exit_code());
+        }
+    };
+    if loaded.help {
+        print!("{}", tavern_config::help_text());
+        return ExitCode::SUCCESS;
+    }
+    if loaded.version {
+        println!("tavern {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let Loaded {
+        config, positional, ..
+    } = loaded;
+    let words: Vec<&str> = positional.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        [] => block_on(serve(config, modules)),
+        ["migrate", "up"] => block_on(migrate_up(config)),
+        ["healthcheck"] => healthcheck::probe(config.socket.port),
+        ["healthcheck", port] => match port.parse::<u16>() {
+            Ok(port) if port > 0 => healthcheck::probe(port),
+            _ => {
+                eprintln!("healthcheck: invalid port {port:?}");
+                exit(2)
+            }
+        },
+        _ => {
+            eprintln!(
+                "unknown command {:?}; try `tavern --help`",
+                positional.join(" ")
+            );
+            exit(2)
+        }
+    }
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Runs an async command on a multi-threaded runtime; errors are printed and exit 1.
+fn block_on(command: impl Future<Output = Result<(), String>>) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config, modules: &[Module]) -> Result<(), String> {
+    tavern_server::logging::init(config.logger.level);
+    log_panics();
+    tracing::info!(node = %config.name, version = env!("CARGO_PKG_VERSION"), "Tavern starting");
+    let server = Server::bind(config, modules)
+        .await
+        .map_err(|e| e.to_string())?;
+    server
+        .run(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+async fn migrate_up(config: Config) -> Result<(), String> {
+    tavern_server::logging::init(config.logger.level);
+    let target = tavern_server::server::storage_target(&config);
+    let db = Db::connect(&target).await.map_err(|e| e.to_string())?;
+    db.migrate_up().await.map_err(|e| e.to_string())?;
+    tracing::info!(database = %describe_storage(&config), "Migrations applied");
+    db.close().await;
+    Ok(())
+}
+
+/// A panic (in game code, most likely: the call fails alone) becomes one error line in the log
+/// instead of a backtrace on stderr, which is slow to print and interleaves with the JSON log.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let location = info.location().map(ToString::to_string).unwrap_or_default();
+        tracing::error!(location = %location, "panic: {message}");
+    }));
+}
