@@ -7,7 +7,11 @@
 //! the searcher's session or, with mutual matching, if its query rejects
 //! the searcher. It joins the first partial group with room whose members
 //! share no session with it and, with mutual matching, accept it and are
-//! accepted by it; otherwise it starts a new group. A group is taken as
+//! accepted by it; otherwise it starts a new group. Unlike Nakama, "room"
+//! also means the grown group (with the searcher) stays within every
+//! member's `max_count`: Nakama lets a 2-2 ticket into a group a 2-4
+//! searcher is filling, where it blocks that group for the rest of the
+//! pass. A group is taken as
 //! soon as it reaches the searcher's `max_count`; on the searcher's last
 //! interval, once the hits run out, the largest group reaching its
 //! `min_count` is taken. A group whose size is not a multiple of the
@@ -21,6 +25,13 @@ use crate::hits::Hits;
 use crate::pool::Matchmaker;
 use crate::stats::Completion;
 use crate::ticket::{Entry, Ticket};
+
+/// Tickets a searcher has picked so far for one group.
+struct Group {
+    members: Vec<u64>,
+    /// The smallest `max_count` among the members.
+    cap: i32,
+}
 
 impl Matchmaker {
     /// Runs one pass at `now` (Unix nanoseconds) and returns the matched
@@ -67,7 +78,7 @@ impl Matchmaker {
         let me = &self.tickets[&key];
         let mutual = self.config.rev_precision;
         let max = me.max_count as usize;
-        let mut groups: Vec<Vec<u64>> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         for hit in Hits::new(&self.index, &me.search, me.top_score) {
             if hit == key {
                 continue;
@@ -76,24 +87,34 @@ impl Matchmaker {
             if other.session() == me.session() || (mutual && !other.query.matches(&me.doc)) {
                 continue;
             }
-            let fits = |group: &Vec<u64>| {
-                group.len() + 2 <= max
+            // With the hit and the searcher, a group may not outgrow the
+            // smallest `max_count` among its members.
+            let fits = |group: &Group| {
+                let size = group.members.len() + 2;
+                size <= max
+                    && size <= group.cap.min(other.max_count) as usize
                     && group
+                        .members
                         .iter()
                         .all(|k| self.compatible(&self.tickets[k], other))
             };
             let at = match groups.iter().position(fits) {
                 Some(at) => {
-                    groups[at].push(hit);
+                    let group = &mut groups[at];
+                    group.members.push(hit);
+                    group.cap = group.cap.min(other.max_count);
                     at
                 }
                 None => {
-                    groups.push(vec![hit]);
+                    groups.push(Group {
+                        members: vec![hit],
+                        cap: other.max_count,
+                    });
                     groups.len() - 1
                 }
             };
-            if groups[at].len() + 1 == max
-                && let Some(members) = self.complete(key, &groups[at])
+            if groups[at].members.len() + 1 == max
+                && let Some(members) = self.complete(key, &groups[at].members)
             {
                 return Some(members);
             }
@@ -102,11 +123,11 @@ impl Matchmaker {
             return None;
         }
         // Stable: among equal sizes the group started first wins.
-        groups.sort_by_key(|group| Reverse(group.len()));
+        groups.sort_by_key(|group| Reverse(group.members.len()));
         groups
             .iter()
-            .filter(|group| group.len() + 1 >= me.min_count as usize)
-            .find_map(|group| self.complete(key, group))
+            .filter(|group| group.members.len() + 1 >= me.min_count as usize)
+            .find_map(|group| self.complete(key, &group.members))
     }
 
     /// True if two tickets may be in one group.
