@@ -304,6 +304,8 @@ pub struct Matchmaker {
     pub interval_sec: u64,
     /// Passes at the full count before a ticket settles for fewer players.
     pub max_intervals: u32,
+    /// Each ticket's query must accept the others too (both directions). On by default, unlike
+    /// Nakama, so a ticket asking for ranked players never lands among casual ones.
     pub rev_precision: bool,
     pub rev_threshold: u32,
 }
@@ -314,7 +316,7 @@ impl Default for Matchmaker {
             max_tickets: 3,
             interval_sec: 15,
             max_intervals: 2,
-            rev_precision: false,
+            rev_precision: true,
             rev_threshold: 1,
         }
     }

@@ -112,7 +112,8 @@ fn defaults_match_nakama() {
         (mm.max_tickets, mm.interval_sec, mm.max_intervals),
         (3, 15, 2)
     );
-    assert!(!mm.rev_precision);
+    // Our one matchmaker difference: mutual query acceptance is on (Nakama: off).
+    assert!(mm.rev_precision);
     assert_eq!(mm.rev_threshold, 1);
 
     assert_eq!(c.tracker.event_queue_size, 1024);

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod logging;
 pub mod matches;
+pub mod matchmaking;
 pub mod realtime;
 pub mod runtime;
 pub mod server;

@@ -65,6 +65,7 @@ pub async fn open_database(config: &Config) -> Result<Db, StorageError> {
 pub struct Server {
     state: Arc<AppState>,
     listener: TcpListener,
+    routes: axum::Router,
 }
 
 impl Server {
@@ -89,7 +90,22 @@ impl Server {
             })?;
         let state = Arc::new(AppState::new(config, db, runtime));
         state.runtime.attach(&state);
-        Ok(Server { state, listener })
+        crate::matchmaking::MatchmakerHost::start(
+            state.clone(),
+            Duration::from_secs(state.config.matchmaker.interval_sec),
+        );
+        Ok(Server {
+            state,
+            listener,
+            routes: axum::Router::new(),
+        })
+    }
+
+    /// Adds routes of the binary's own (static pages such as the tic-tac-toe client) beside
+    /// the API; they are served without the API's authentication.
+    pub fn with_routes(mut self, routes: axum::Router) -> Server {
+        self.routes = self.routes.merge(routes);
+        self
     }
 
     /// The address actually bound.
@@ -104,7 +120,7 @@ impl Server {
     ) -> std::io::Result<()> {
         let addr = self.listener.local_addr()?;
         info!(port = addr.port(), address = %addr.ip(), "Starting API server for gRPC-gateway-style REST and the realtime socket");
-        let app = crate::api::router(self.state.clone());
+        let app = crate::api::router(self.state.clone()).merge(self.routes);
         let state = self.state.clone();
         axum::serve(
             self.listener,

@@ -9,6 +9,7 @@ use crate::api::extract::Session;
 use crate::auth::session_cache::SessionCache;
 use crate::auth::token::{Claims, TokenIssuer};
 use crate::matches::MatchRegistry;
+use crate::matchmaking::MatchmakerHost;
 use crate::realtime::Realtime;
 use crate::runtime::RuntimeHost;
 use crate::storage::Db;
@@ -22,6 +23,7 @@ pub struct AppState {
     pub realtime: Realtime,
     pub matches: Arc<MatchRegistry>,
     pub runtime: RuntimeHost,
+    pub matchmaker: MatchmakerHost,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             &config.session.refresh_encryption_key,
             config.session.refresh_token_expiry_sec as i64,
         );
+        let config_matchmaker = config.matchmaker.clone();
         let matches = Arc::new(MatchRegistry::new(&config.name));
         let realtime = Realtime::new(&config.name, matches.clone());
         AppState {
@@ -42,6 +45,7 @@ impl AppState {
             realtime,
             matches,
             runtime,
+            matchmaker: MatchmakerHost::new(&config_matchmaker),
         }
     }
 

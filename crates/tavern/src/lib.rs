@@ -29,6 +29,11 @@ use tavern_server::storage::Db;
 /// Runs the command line given to this process with `modules` loaded, in order, and returns
 /// the exit code: the whole `tavern` binary, with a game's own modules.
 pub fn run(modules: &[Module]) -> ExitCode {
+    run_with_routes(modules, axum::Router::new())
+}
+
+/// [`run`], also serving `routes` (a game's web pages, say) beside the API on the socket port.
+pub fn run_with_routes(modules: &[Module], routes: axum::Router) -> ExitCode {
     let loaded = match tavern_config::load(std::env::args().skip(1)) {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -49,7 +54,7 @@ pub fn run(modules: &[Module]) -> ExitCode {
     } = loaded;
     let words: Vec<&str> = positional.iter().map(String::as_str).collect();
     match words.as_slice() {
-        [] => block_on(serve(config, modules)),
+        [] => block_on(serve(config, modules, routes)),
         ["migrate", "up"] => block_on(migrate_up(config)),
         ["healthcheck"] => healthcheck::probe(config.socket.port),
         ["healthcheck", port] => match port.parse::<u16>() {
@@ -92,13 +97,14 @@ fn block_on(command: impl Future<Output = Result<(), String>>) -> ExitCode {
     }
 }
 
-async fn serve(config: Config, modules: &[Module]) -> Result<(), String> {
+async fn serve(config: Config, modules: &[Module], routes: axum::Router) -> Result<(), String> {
     tavern_server::logging::init(config.logger.level);
     log_panics();
     tracing::info!(node = %config.name, version = env!("CARGO_PKG_VERSION"), "Tavern starting");
     let server = Server::bind(config, modules)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_routes(routes);
     server
         .run(shutdown_signal())
         .await

@@ -1,7 +1,15 @@
-//! The `tavern` binary: the server with the bundled example modules.
+//! The `tavern` binary: the server with the bundled example modules, and the tic-tac-toe web
+//! client at `/play`.
+
+mod play;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    tavern::run(tavern_examples::MODULES)
+    let modules: Vec<_> = tavern_examples::MODULES
+        .iter()
+        .copied()
+        .chain([tavern_tictactoe::MODULE])
+        .collect();
+    tavern::run_with_routes(&modules, play::routes())
 }

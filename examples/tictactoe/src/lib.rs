@@ -11,6 +11,25 @@ mod web;
 pub use handler::{JOIN_TIMEOUT_SECONDS, MatchState, REMATCH_SECONDS, TICK_RATE, TicTacToe};
 pub use web::web_asset;
 
+use tavern_runtime::{Initializer, Module, RuntimeError};
+
+/// The tic-tac-toe module: the match handler, and a matchmaker-matched hook that puts every
+/// matched pair into a new match of it.
+pub const MODULE: Module = Module::new("tictactoe", init);
+
+fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    init.register_match(HANDLER_NAME, || TicTacToe);
+    init.register_matchmaker_matched(|_ctx, nk, entries| async move {
+        if entries.len() != PLAYERS {
+            return Ok(None);
+        }
+        nk.match_create(HANDLER_NAME, serde_json::json!({}))
+            .await
+            .map(Some)
+    });
+    Ok(())
+}
+
 /// The name the match handler is registered under.
 pub const HANDLER_NAME: &str = "tictactoe";
 

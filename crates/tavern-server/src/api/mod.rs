@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 mod hooks;
 pub mod matches;
+pub mod matchmaker;
 pub mod rpc;
 pub mod session;
 pub mod user;
@@ -49,6 +50,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v2/user", get(user::get_users))
         .route("/v2/match", get(matches::list))
+        .route("/v2/matchmaker/stats", get(matchmaker::stats))
         .route(
             "/v2/rpc/",
             get(rpc::call_without_id).post(rpc::call_without_id),

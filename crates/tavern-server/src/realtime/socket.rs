@@ -120,6 +120,7 @@ async fn run_session(state: Arc<AppState>, ws: WebSocket, info: SessionInfo, app
     realtime.sessions.remove(session.id());
     realtime.tracker.untrack_all(session.id());
     realtime.status.unfollow_all(session.id());
+    state.matchmaker.pool().remove_session(session.id());
     let _ = writer.await;
 }
 

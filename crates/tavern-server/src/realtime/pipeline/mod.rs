@@ -2,6 +2,7 @@
 //! handled in arrival order; replies echo the request's `cid`.
 
 mod matches;
+mod matchmaker;
 mod rpc;
 mod status;
 
@@ -91,13 +92,13 @@ async fn dispatch(
         Message::StatusUnfollow(m) => status::unfollow(state, &reply, m),
         Message::StatusUpdate(m) => status::update(state, &reply, m),
         Message::Rpc(m) => rpc::call(state, &reply, m).await,
+        Message::MatchmakerAdd(m) => matchmaker::add(state, &reply, m),
+        Message::MatchmakerRemove(m) => matchmaker::remove(state, &reply, m),
         Message::ChannelJoin(_)
         | Message::ChannelLeave(_)
         | Message::ChannelMessageSend(_)
         | Message::ChannelMessageUpdate(_)
         | Message::ChannelMessageRemove(_)
-        | Message::MatchmakerAdd(_)
-        | Message::MatchmakerRemove(_)
         | Message::PartyCreate(_)
         | Message::PartyJoin(_)
         | Message::PartyLeave(_)
