@@ -172,7 +172,8 @@ async fn read_loop(
                 return;
             }
         };
-        if let Err(reason) = super::pipeline::handle(state, session, envelope).await {
+        // Boxed so an idle socket's task is not as large as the biggest message handler.
+        if let Err(reason) = Box::pin(super::pipeline::handle(state, session, envelope)).await {
             session.close(reason);
             return;
         }
