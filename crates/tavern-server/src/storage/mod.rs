@@ -4,6 +4,7 @@
 //! parameters) and run on whichever pool is configured through [`on_db!`]. SQLite gets a
 //! single-connection writer pool beside a reader pool so writers never fight over the lock.
 
+pub mod account_writer;
 pub mod users;
 
 use std::path::PathBuf;
@@ -28,11 +29,12 @@ pub enum StorageTarget {
     Postgres { url: String, max_connections: u32 },
 }
 
-/// The SQLite pools: many readers, one writer.
+/// The SQLite pools: many readers, one writer; new accounts go through the writer in groups.
 #[derive(Clone)]
 pub struct SqliteBackend {
     pub read: SqlitePool,
     pub write: SqlitePool,
+    pub accounts: account_writer::AccountWriter,
 }
 
 /// A connected database.
@@ -103,7 +105,12 @@ impl Db {
                     .max_connections(8)
                     .connect_with(options.read_only(true))
                     .await?;
-                Ok(Db::Sqlite(SqliteBackend { read, write }))
+                let accounts = account_writer::AccountWriter::start(write.clone());
+                Ok(Db::Sqlite(SqliteBackend {
+                    read,
+                    write,
+                    accounts,
+                }))
             }
             StorageTarget::Postgres {
                 url,

@@ -69,7 +69,7 @@ pub enum WriteError {
 }
 
 impl WriteError {
-    fn classify(e: sqlx::Error) -> WriteError {
+    pub(super) fn classify(e: sqlx::Error) -> WriteError {
         if let sqlx::Error::Database(db) = &e
             && db.is_unique_violation()
         {
@@ -82,6 +82,21 @@ impl WriteError {
         WriteError::Sql(e)
     }
 }
+
+/// Inserts a user row whose identity is in `column` (`custom_id` or `email`; bind NULL for
+/// neither): `$1` id, `$2` username, `$3` identity, `$4` password hash, `$5` time.
+pub(super) fn insert_user_sql(column: &str) -> &'static str {
+    if column == "email" {
+        "INSERT INTO users (id, username, email, password, create_time, update_time) \
+         VALUES ($1, $2, $3, $4, $5, $5)"
+    } else {
+        "INSERT INTO users (id, username, custom_id, password, create_time, update_time) \
+         VALUES ($1, $2, $3, $4, $5, $5)"
+    }
+}
+
+/// Links a device: `$1` device id, `$2` user id.
+pub(super) const INSERT_DEVICE: &str = "INSERT INTO user_device (id, user_id) VALUES ($1, $2)";
 
 /// A new account with its first identity.
 pub struct NewUser<'a> {
@@ -147,21 +162,22 @@ impl Db {
         })
     }
 
-    /// Creates an account and its identity in one transaction.
+    /// Creates an account and its identity in one transaction (on SQLite, one shared with the
+    /// other accounts being created at that moment: see [`super::account_writer`]).
     pub async fn create_user(&self, user: NewUser<'_>) -> Result<(), WriteError> {
+        let pool = match self {
+            Db::Sqlite(sqlite) => return sqlite.accounts.create(user).await,
+            Db::Postgres(pool) => pool,
+        };
         let now = now_unix();
         let (column, key) = match user.identity {
             Identity::Custom(id) => ("custom_id", Some(id)),
             Identity::Email(email) => ("email", Some(email)),
             Identity::Device(_) | Identity::Username(_) => ("custom_id", None),
         };
-        let insert_user = format!(
-            "INSERT INTO users (id, username, {column}, password, create_time, update_time) \
-             VALUES ($1, $2, $3, $4, $5, $5)"
-        );
-        on_db!(self, write, |pool| {
+        {
             let mut tx = pool.begin().await?;
-            sqlx::query(AssertSqlSafe(insert_user))
+            sqlx::query(insert_user_sql(column))
                 .bind(user.id)
                 .bind(user.username)
                 .bind(key)
@@ -171,7 +187,7 @@ impl Db {
                 .await
                 .map_err(WriteError::classify)?;
             if let Identity::Device(device_id) = user.identity {
-                sqlx::query("INSERT INTO user_device (id, user_id) VALUES ($1, $2)")
+                sqlx::query(INSERT_DEVICE)
                     .bind(device_id)
                     .bind(user.id)
                     .execute(&mut *tx)
@@ -180,7 +196,7 @@ impl Db {
             }
             tx.commit().await?;
             Ok(())
-        })
+        }
     }
 
     /// One account by id.
