@@ -95,6 +95,12 @@ pub(super) fn insert_user_sql(column: &str) -> &'static str {
     }
 }
 
+/// PostgreSQL: a user row as [`insert_user_sql`] with `custom_id` NULL, and `$6` its device.
+const PG_INSERT_USER_WITH_DEVICE: &str = "WITH u AS (\
+     INSERT INTO users (id, username, custom_id, password, create_time, update_time) \
+     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id) \
+     INSERT INTO user_device (id, user_id) SELECT $6, id FROM u";
+
 /// Links a device: `$1` device id, `$2` user id.
 pub(super) const INSERT_DEVICE: &str = "INSERT INTO user_device (id, user_id) VALUES ($1, $2)";
 
@@ -175,28 +181,25 @@ impl Db {
             Identity::Email(email) => ("email", Some(email)),
             Identity::Device(_) | Identity::Username(_) => ("custom_id", None),
         };
-        {
-            let mut tx = pool.begin().await?;
-            sqlx::query(insert_user_sql(column))
+        // One statement (so one round trip and an implicit transaction) for the user and its
+        // device.
+        let query = match user.identity {
+            Identity::Device(device_id) => sqlx::query(PG_INSERT_USER_WITH_DEVICE)
                 .bind(user.id)
                 .bind(user.username)
                 .bind(key)
                 .bind(user.password)
                 .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(WriteError::classify)?;
-            if let Identity::Device(device_id) = user.identity {
-                sqlx::query(INSERT_DEVICE)
-                    .bind(device_id)
-                    .bind(user.id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(WriteError::classify)?;
-            }
-            tx.commit().await?;
-            Ok(())
-        }
+                .bind(device_id),
+            _ => sqlx::query(insert_user_sql(column))
+                .bind(user.id)
+                .bind(user.username)
+                .bind(key)
+                .bind(user.password)
+                .bind(now),
+        };
+        query.execute(pool).await.map_err(WriteError::classify)?;
+        Ok(())
     }
 
     /// One account by id.
