@@ -193,11 +193,7 @@ pub fn leave(state: &Arc<AppState>, reply: &Reply<'_>, request: MatchLeave) {
 /// `match_data_send`: relayed to the other members (or the listed sessions); no reply.
 pub fn data_send(state: &Arc<AppState>, session: &Arc<SessionHandle>, request: MatchDataSend) {
     let Some(match_id) = MatchId::parse(&request.match_id) else {
-        let reply = Reply {
-            session,
-            cid: String::new(),
-        };
-        return reply.error(Code::BadInput, "Invalid match ID");
+        return Reply::new(session, String::new()).error(Code::BadInput, "Invalid match ID");
     };
     let tracker = &state.realtime.tracker;
     let stream = Stream::for_match(&match_id);

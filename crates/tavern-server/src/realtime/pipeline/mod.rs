@@ -6,7 +6,7 @@ mod matchmaker;
 mod rpc;
 mod status;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tavern_proto::realtime::{Envelope, Error, Pong, envelope::Message, error::Code};
 
@@ -22,12 +22,7 @@ pub async fn handle(
     envelope: Envelope,
 ) -> Result<(), CloseReason> {
     if envelope.message.is_none() {
-        reply_error(
-            session,
-            &envelope.cid,
-            Code::MissingPayload,
-            "Missing message.",
-        );
+        Reply::new(session, envelope.cid.clone()).error(Code::MissingPayload, "Missing message.");
         return Err(CloseReason::PROCESSING_ERROR);
     }
     let kind = MessageKind::of(&envelope);
@@ -38,21 +33,15 @@ pub async fn handle(
             match state.runtime.before_realtime(ctx, envelope.clone()).await {
                 Ok(Some(rewritten)) => rewritten,
                 Ok(None) => {
-                    reply_error(
-                        session,
-                        &envelope.cid,
+                    Reply::new(session, envelope.cid.clone()).error(
                         Code::UnrecognizedPayload,
                         "Requested resource was not found.",
                     );
                     return Err(CloseReason::PROCESSING_ERROR);
                 }
                 Err(e) => {
-                    reply_error(
-                        session,
-                        &envelope.cid,
-                        Code::RuntimeFunctionException,
-                        &e.message,
-                    );
+                    Reply::new(session, envelope.cid.clone())
+                        .error(Code::RuntimeFunctionException, &e.message);
                     return Ok(());
                 }
             }
@@ -62,10 +51,17 @@ pub async fn handle(
     let after = kind
         .filter(|k| registry.has_after_realtime(*k))
         .map(|_| envelope.clone());
-    let result = dispatch(state, session, envelope).await;
-    if let Some(request) = after {
+    let mut reply = Reply::new(session, envelope.cid.clone());
+    if after.is_some() {
+        reply = reply.keeping_answer();
+    }
+    let result = dispatch(state, &reply, envelope).await;
+    // As Nakama: the after hook sees the request and the answer, and runs only on success.
+    if let Some(request) = after
+        && let Some(answer) = reply.kept_answer()
+    {
         let ctx = rpc::context(state, session, ExecutionMode::After);
-        state.runtime.after_realtime(ctx, request, None).await;
+        state.runtime.after_realtime(ctx, request, answer).await;
     }
     result
 }
@@ -73,14 +69,13 @@ pub async fn handle(
 /// Runs the handler of one message kind.
 async fn dispatch(
     state: &Arc<AppState>,
-    session: &Arc<SessionHandle>,
+    reply: &Reply<'_>,
     envelope: Envelope,
 ) -> Result<(), CloseReason> {
-    let cid = envelope.cid;
     let Some(message) = envelope.message else {
         return Ok(());
     };
-    let reply = Reply { session, cid };
+    let session = reply.session;
     match message {
         Message::Ping(_) => reply.send(Message::Pong(Pong {})),
         Message::Pong(_) => {}
@@ -127,38 +122,75 @@ async fn dispatch(
 pub struct Reply<'a> {
     pub session: &'a Arc<SessionHandle>,
     pub cid: String,
+    /// When an after hook waits for it: the answer sent, and whether it was an error.
+    kept: Option<Mutex<Answer>>,
 }
 
-impl Reply<'_> {
+#[derive(Default)]
+struct Answer {
+    sent: Option<Envelope>,
+    failed: bool,
+}
+
+impl<'a> Reply<'a> {
+    pub fn new(session: &'a Arc<SessionHandle>, cid: String) -> Reply<'a> {
+        Reply {
+            session,
+            cid,
+            kept: None,
+        }
+    }
+
+    /// Also keeps a copy of the answer, for [`Reply::kept_answer`].
+    fn keeping_answer(mut self) -> Self {
+        self.kept = Some(Mutex::default());
+        self
+    }
+
+    /// For a request that succeeded: its answer (`None` inside when it had none, as
+    /// `match_data_send`); `None` when it failed or nothing was kept.
+    fn kept_answer(&self) -> Option<Option<Envelope>> {
+        let answer = std::mem::take(&mut *self.kept.as_ref()?.lock().ok()?);
+        (!answer.failed).then_some(answer.sent)
+    }
+
+    fn deliver(&self, envelope: Envelope, failed: bool) {
+        if let Some(kept) = &self.kept
+            && let Ok(mut answer) = kept.lock()
+        {
+            answer.sent = Some(envelope.clone());
+            answer.failed |= failed;
+        }
+        self.session.send(envelope);
+    }
+
     /// Sends a reply message.
     pub fn send(&self, message: Message) {
-        self.session.send(Envelope {
+        let failed = matches!(message, Message::Error(_));
+        let envelope = Envelope {
             cid: self.cid.clone(),
             message: Some(message),
-        });
+        };
+        self.deliver(envelope, failed);
     }
 
     /// Sends the empty acknowledgement `{"cid": "..."}`.
     pub fn ack(&self) {
-        self.session.send(Envelope {
-            cid: self.cid.clone(),
-            message: None,
-        });
+        self.deliver(
+            Envelope {
+                cid: self.cid.clone(),
+                message: None,
+            },
+            false,
+        );
     }
 
     /// Sends an error reply.
     pub fn error(&self, code: Code, message: &str) {
-        reply_error(self.session, &self.cid, code, message);
-    }
-}
-
-fn reply_error(session: &SessionHandle, cid: &str, code: Code, message: &str) {
-    session.send(Envelope {
-        cid: cid.to_owned(),
-        message: Some(Message::Error(Error {
+        self.send(Message::Error(Error {
             code: code as i32,
             message: message.to_owned(),
             context: Default::default(),
-        })),
-    });
+        }));
+    }
 }
