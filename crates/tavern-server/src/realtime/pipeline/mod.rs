@@ -79,16 +79,16 @@ async fn dispatch(
     match message {
         Message::Ping(_) => reply.send(Message::Pong(Pong {})),
         Message::Pong(_) => {}
-        Message::MatchCreate(m) => matches::create(state, &reply, m),
-        Message::MatchJoin(m) => matches::join(state, &reply, m).await,
-        Message::MatchLeave(m) => matches::leave(state, &reply, m),
+        Message::MatchCreate(m) => matches::create(state, reply, m),
+        Message::MatchJoin(m) => matches::join(state, reply, m).await,
+        Message::MatchLeave(m) => matches::leave(state, reply, m),
         Message::MatchDataSend(m) => matches::data_send(state, session, m),
-        Message::StatusFollow(m) => status::follow(state, &reply, m).await,
-        Message::StatusUnfollow(m) => status::unfollow(state, &reply, m),
-        Message::StatusUpdate(m) => status::update(state, &reply, m),
-        Message::Rpc(m) => rpc::call(state, &reply, m).await,
-        Message::MatchmakerAdd(m) => matchmaker::add(state, &reply, m),
-        Message::MatchmakerRemove(m) => matchmaker::remove(state, &reply, m),
+        Message::StatusFollow(m) => status::follow(state, reply, m).await,
+        Message::StatusUnfollow(m) => status::unfollow(state, reply, m),
+        Message::StatusUpdate(m) => status::update(state, reply, m),
+        Message::Rpc(m) => rpc::call(state, reply, m).await,
+        Message::MatchmakerAdd(m) => matchmaker::add(state, reply, m),
+        Message::MatchmakerRemove(m) => matchmaker::remove(state, reply, m),
         Message::ChannelJoin(_)
         | Message::ChannelLeave(_)
         | Message::ChannelMessageSend(_)
