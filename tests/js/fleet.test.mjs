@@ -35,6 +35,7 @@ function launch(bin, args, env = {}) {
     let out = "";
     let err = "";
     const timer = setTimeout(() => reject(new Error(`${bin} did not start: ${out}${err}`)), 10_000);
+    timer.unref();
     child.stdout.on("data", (chunk) => {
       out += chunk;
       const found = /listening on (http:\/\/\S+)/.exec(out);
@@ -155,6 +156,7 @@ describe("fleet: ODIN Fleet dedicated servers", () => {
       (p) =>
         new Promise((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error("not matched")), WAIT_MS);
+          timer.unref();
           p.socket.onmatchmakermatched = (m) => {
             clearTimeout(timer);
             resolve(m);
@@ -171,6 +173,7 @@ describe("fleet: ODIN Fleet dedicated servers", () => {
   async function fleetAnswer(p, matchId, ms = WAIT_MS) {
     const answer = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("no fleet answer")), ms);
+      timer.unref();
       p.socket.onmatchdata = (data) => {
         if (data.op_code === 1) {
           clearTimeout(timer);
@@ -231,7 +234,7 @@ describe("fleet: ODIN Fleet dedicated servers", () => {
     assert.equal(occupied.metadata.user_ids.length, 2);
     // The loser is still waiting: nothing gave it the same server.
     const loser = 1 - winner.i;
-    const early = await Promise.race([answers[loser], new Promise((r) => setTimeout(() => r(null), 2000))]);
+    const early = await Promise.race([answers[loser], new Promise((r) => setTimeout(() => r(null), 2000).unref())]);
     assert.equal(early, null, `the second match got a server while the first held it: ${JSON.stringify(early)}`);
     // The game ends; the server is idle again and the waiting match claims it.
     const finished = await http(`${gameServers[1].url}/match/finish`, { method: "POST" });
