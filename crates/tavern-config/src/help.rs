@@ -28,8 +28,10 @@ fn notes() -> Vec<(&'static str, String)> {
         ("metrics.prometheus_port", "0: off".to_owned()),
         (
             "fleet.odin.app_id",
-            "empty: ODIN Fleet adapter off".to_owned(),
+            "empty: ODIN Fleet adapter off; env ODIN_APP_ID".to_owned(),
         ),
+        ("fleet.odin.api_token", "env ODIN_API_TOKEN".to_owned()),
+        ("fleet.odin.api_url", "env ODIN_API_URL".to_owned()),
         ("logger.level", words(LogLevel::WORDS)),
         ("logger.format", words(LogFormat::WORDS)),
         ("socket.protocol", words(SocketProtocol::WORDS)),

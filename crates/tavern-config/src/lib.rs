@@ -61,6 +61,24 @@ pub struct Loaded {
 /// are returned. Otherwise any unknown key, unreadable file, badly typed value or broken rule
 /// is an error naming the key.
 pub fn load<I: IntoIterator<Item = String>>(args: I) -> Result<Loaded, ConfigError> {
+    load_with_env(args, |name| std::env::var(name).ok())
+}
+
+/// Environment variables read as if they were keys set before any file:
+/// `ODIN_APP_ID`, `ODIN_API_TOKEN` and `ODIN_API_URL` for the ODIN Fleet adapter.
+pub const ENV_KEYS: &[(&str, &str)] = &[
+    ("ODIN_APP_ID", "fleet.odin.app_id"),
+    ("ODIN_API_TOKEN", "fleet.odin.api_token"),
+    ("ODIN_API_URL", "fleet.odin.api_url"),
+];
+
+/// [`load`], reading the [`ENV_KEYS`] variables through `env` instead of the process
+/// environment. Their values rank above the defaults and below files and flags.
+pub fn load_with_env<I, E>(args: I, env: E) -> Result<Loaded, ConfigError>
+where
+    I: IntoIterator<Item = String>,
+    E: Fn(&str) -> Option<String>,
+{
     let mut tree = defaults_tree();
     let line = CommandLine::split(args.into_iter().collect(), &tree);
     if line.help || line.version {
@@ -74,6 +92,11 @@ pub fn load<I: IntoIterator<Item = String>>(args: I) -> Result<Loaded, ConfigErr
     }
     if let Some(error) = line.error {
         return Err(error);
+    }
+    for (variable, key) in ENV_KEYS {
+        if let Some(value) = env(variable).filter(|v| !v.trim().is_empty()) {
+            overlay::apply_flag(&mut tree, key, value, &mut HashSet::new())?;
+        }
     }
     for file in &line.files {
         let parsed = read_yaml(file).map_err(|error| error.in_file(file))?;

@@ -377,9 +377,11 @@ pub struct Fleet {
 pub struct Odin {
     /// Numeric ODIN Fleet app id; empty turns the adapter off.
     pub app_id: String,
-    /// API key sent as `Authorization: Bearer …`.
+    /// API key sent as `Authorization: Bearer …`; required when `app_id` is set.
     pub api_token: String,
     pub api_url: String,
+    /// The server port players connect to: its published port is the instance's port.
+    pub port_name: String,
 }
 
 impl Default for Odin {
@@ -388,6 +390,7 @@ impl Default for Odin {
             app_id: String::new(),
             api_token: String::new(),
             api_url: "https://fleet.4players.io/api".to_owned(),
+            port_name: "game_port".to_owned(),
         }
     }
 }

@@ -277,6 +277,18 @@ impl Config {
                 ),
             ));
         }
+        if !odin.app_id.is_empty() && odin.api_token.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                "fleet.odin.api_token",
+                "must be set when fleet.odin.app_id is (or set ODIN_API_TOKEN)",
+            ));
+        }
+        if odin.port_name.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                "fleet.odin.port_name",
+                "must name the server port players connect to",
+            ));
+        }
         if !(odin.api_url.starts_with("https://") || odin.api_url.starts_with("http://")) {
             return Err(ConfigError::invalid(
                 "fleet.odin.api_url",

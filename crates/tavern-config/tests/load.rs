@@ -408,6 +408,14 @@ fn validation_errors_name_the_key() {
             "fleet.odin.app_id: invalid value \"abc\", expected a positive integer (or empty for off)",
         ),
         (
+            &["--fleet.odin.app_id", "12"],
+            "fleet.odin.api_token: must be set when fleet.odin.app_id is (or set ODIN_API_TOKEN)",
+        ),
+        (
+            &["--fleet.odin.port_name", " "],
+            "fleet.odin.port_name: must name the server port players connect to",
+        ),
+        (
             &["--fleet.odin.api_url", "fleet.example"],
             "fleet.odin.api_url: invalid value \"fleet.example\", expected an http:// or https:// URL",
         ),
@@ -424,7 +432,7 @@ fn validation_errors_name_the_key() {
 #[test]
 fn levels_and_numbers_from_yaml() {
     let file = yaml(
-        "logger:\n  level: DEBUG\nsocket:\n  port: \"7400\"\nfleet:\n  odin:\n    app_id: 12345\n",
+        "logger:\n  level: DEBUG\nsocket:\n  port: \"7400\"\nfleet:\n  odin:\n    app_id: 12345\n    api_token: t\n",
     );
     let c = config(&["--config", &file]);
     assert_eq!(c.logger.level, LogLevel::Debug);
@@ -439,4 +447,31 @@ fn shipped_local_yml_loads() {
     assert_eq!(c.logger.level, LogLevel::Debug);
     assert_eq!(c.session.token_expiry_sec, 7200);
     assert!(c.database.address.is_empty());
+}
+
+#[test]
+fn odin_environment_variables_rank_below_files_and_flags() {
+    let env = |name: &str| match name {
+        "ODIN_APP_ID" => Some("77".to_owned()),
+        "ODIN_API_TOKEN" => Some("secret".to_owned()),
+        "ODIN_API_URL" => Some("http://127.0.0.1:9/api".to_owned()),
+        _ => None,
+    };
+    let loaded = tavern_config::load_with_env(Vec::<String>::new(), env).unwrap();
+    let odin = &loaded.config.fleet.odin;
+    assert_eq!(
+        (
+            odin.app_id.as_str(),
+            odin.api_token.as_str(),
+            odin.api_url.as_str()
+        ),
+        ("77", "secret", "http://127.0.0.1:9/api")
+    );
+    assert_eq!(odin.port_name, "game_port");
+    let args = vec!["--fleet.odin.app_id=78".to_owned()];
+    let loaded = tavern_config::load_with_env(args, env).unwrap();
+    assert_eq!(loaded.config.fleet.odin.app_id, "78");
+    let bad = |name: &str| (name == "ODIN_APP_ID").then(|| "x".to_owned());
+    let error = tavern_config::load_with_env(Vec::<String>::new(), bad).unwrap_err();
+    assert!(error.to_string().contains("fleet.odin.app_id"), "{error}");
 }

@@ -9,11 +9,14 @@
 //! * [`echo_match`] — a match echoing through its loop that also shows kicks, label updates and
 //!   contained faults, with RPC `create_echo_match`.
 //! * [`lobby`] — a match with a JSON label and the find-or-create RPC `find_or_create_match`.
+//! * [`fleet_session`] — dedicated game servers from the fleet manager for matchmaker groups
+//!   (active only when a fleet manager is registered).
 
 pub mod custom_id_guard;
 pub mod echo;
 pub mod echo_match;
 pub mod errors;
+pub mod fleet_session;
 pub mod lobby;
 pub mod login_counter;
 pub mod pingpong;
@@ -29,6 +32,7 @@ pub const MODULES: &[Module] = &[
     pingpong::MODULE,
     echo_match::MODULE,
     lobby::MODULE,
+    fleet_session::MODULE,
 ];
 
 /// Parses an RPC payload as JSON parameters (an empty payload is `{}`).

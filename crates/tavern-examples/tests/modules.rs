@@ -41,6 +41,7 @@ fn registry() -> Registry {
         node: "test".into(),
         env: Default::default(),
         nk: Nk::new(Arc::new(Empty), Database::Sqlite(pool)),
+        fleet_manager: None,
     };
     Registry::load(tavern_examples::MODULES, setup).unwrap()
 }

@@ -9,7 +9,7 @@ use crate::message_kind::MessageKind;
 use crate::operation::Operation;
 use crate::realtime::Envelope;
 use crate::registry::{AfterFn, AfterRealtimeFn, BeforeFn, Entry, MatchedFn, Registry, RpcFn};
-use crate::{Context, Logger, Nk, RuntimeError};
+use crate::{Context, Fleet, FleetManager, Logger, Nk, RuntimeError};
 
 /// Registers one module's RPCs and hooks. Handed to each module's init function once, at start.
 ///
@@ -20,10 +20,6 @@ use crate::{Context, Logger, Nk, RuntimeError};
 ///
 /// Registering the same RPC id, or a second hook for the same operation or message kind, is an
 /// error reported when the server starts.
-///
-/// Two registrations are reserved for later releases and take their place here:
-/// `register_match(name, handler)` for authoritative match handlers, and
-/// `register_fleet_manager(manager)` for a dedicated-server fleet.
 pub struct Initializer<'a> {
     registry: &'a mut Registry,
     logger: Logger,
@@ -301,5 +297,30 @@ impl<'a> Initializer<'a> {
         self.registry
             .matches
             .push((name.to_owned(), crate::matches::match_factory(make)));
+    }
+
+    /// Registers a fleet manager (a dedicated-server platform adapter): its `init` runs now,
+    /// with the server functions and the create-callback store, and from then on
+    /// [`Nk::fleet`] returns it. A later registration replaces an earlier one (or the one the
+    /// server configured), as in Nakama; an `init` error stops the start.
+    ///
+    /// ```no_run
+    /// # fn adapter() -> std::sync::Arc<dyn tavern_runtime::FleetManager> { unimplemented!() }
+    /// use tavern_runtime::{Initializer, RuntimeError};
+    ///
+    /// fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    ///     init.register_fleet_manager(adapter());
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn register_fleet_manager(&mut self, manager: std::sync::Arc<dyn FleetManager>) {
+        if let Err(problem) = self.registry.install_fleet_manager(manager) {
+            self.problem(problem);
+        }
+    }
+
+    /// The fleet manager registered so far (by the server or an earlier module), if any.
+    pub fn fleet(&self) -> Option<Fleet> {
+        self.registry.nk().fleet().ok()
     }
 }

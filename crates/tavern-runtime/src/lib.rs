@@ -25,6 +25,8 @@
 mod catch_panic;
 mod context;
 mod error;
+pub mod fleet;
+mod http;
 mod initializer;
 mod logger;
 pub mod matches;
@@ -39,6 +41,8 @@ pub mod registry;
 pub use catch_panic::PANIC_MESSAGE;
 pub use context::{Caller, Context, ExecutionMode, UserSession};
 pub use error::{Code, RuntimeError};
+pub use fleet::{Fleet, FleetManager};
+pub use http::{HttpRequest, HttpResponse};
 pub use initializer::Initializer;
 pub use logger::Logger;
 pub use matchmaker::MatchmakerEntry;

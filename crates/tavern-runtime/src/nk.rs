@@ -2,10 +2,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-use crate::RuntimeError;
 use crate::api;
+use crate::fleet::Fleet;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::{Code, RuntimeError};
 
 /// A boxed, sendable future: what the server's side of [`Nk`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -84,6 +86,13 @@ pub trait NkBackend: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<String, RuntimeError>> {
         unavailable()
     }
+    /// See [`Nk::http_request`].
+    fn http_request(
+        &self,
+        _request: HttpRequest,
+    ) -> BoxFuture<'_, Result<HttpResponse, RuntimeError>> {
+        unavailable()
+    }
 }
 
 /// The answer of a backend that does not offer a function.
@@ -91,7 +100,7 @@ fn unavailable<'a, T: Send + 'a>() -> BoxFuture<'a, Result<T, RuntimeError>> {
     Box::pin(async {
         Err(RuntimeError::new(
             "not available on this server",
-            crate::Code::Unimplemented,
+            Code::Unimplemented,
         ))
     })
 }
@@ -130,12 +139,48 @@ impl Default for MatchFilter {
 pub struct Nk {
     backend: Arc<dyn NkBackend>,
     database: Database,
+    fleet: Arc<RwLock<Option<Fleet>>>,
 }
 
 impl Nk {
     /// A handle over a backend and the server's database. The server builds it.
     pub fn new(backend: Arc<dyn NkBackend>, database: Database) -> Nk {
-        Nk { backend, database }
+        Nk {
+            backend,
+            database,
+            fleet: Arc::new(RwLock::new(None)),
+        }
+    }
+
+    /// The registered fleet manager, for dedicated game servers.
+    ///
+    /// Fails with [`Code::FailedPrecondition`] when none is registered (on the `tavern` binary:
+    /// when `fleet.odin.app_id` is not set).
+    ///
+    /// ```no_run
+    /// # async fn demo(nk: tavern_runtime::Nk) -> Result<(), tavern_runtime::RuntimeError> {
+    /// let page = nk.fleet()?.list(r#"{"Metadata":{"instance_state":"idle"}}"#, 10, "").await?;
+    /// for instance in page.instances {
+    ///     println!("{} at {:?}", instance.id, instance.connection_info);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn fleet(&self) -> Result<Fleet, RuntimeError> {
+        self.fleet
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                RuntimeError::new("no fleet manager is registered", Code::FailedPrecondition)
+            })
+    }
+
+    /// Makes `fleet` the one [`Nk::fleet`] returns, on every clone of this handle.
+    pub(crate) fn set_fleet(&self, fleet: Fleet) {
+        *self
+            .fleet
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(fleet);
     }
 
     /// The server's database, for custom SQL.
@@ -216,6 +261,23 @@ impl Nk {
     /// ```
     pub async fn match_list(&self, filter: MatchFilter) -> Result<Vec<api::Match>, RuntimeError> {
         self.backend.match_list(filter).await
+    }
+
+    /// Sends an HTTP request and returns the answer, whatever its status. Fails with
+    /// [`Code::InvalidArgument`] for a bad URL or method and [`Code::Unavailable`] when the
+    /// request cannot be completed in time.
+    ///
+    /// ```no_run
+    /// # async fn demo(nk: tavern_runtime::Nk) -> Result<(), tavern_runtime::RuntimeError> {
+    /// use tavern_runtime::HttpRequest;
+    /// let request = HttpRequest::new("POST", "http://10.0.0.5:8080/match/start")
+    ///     .json(&serde_json::json!({"match_id": "m1"}));
+    /// let response = nk.http_request(request).await?;
+    /// assert_eq!(response.status, 200);
+    /// # Ok(()) }
+    /// ```
+    pub async fn http_request(&self, request: HttpRequest) -> Result<HttpResponse, RuntimeError> {
+        self.backend.http_request(request).await
     }
 
     /// Sends data to a match's `signal` callback and returns its reply.

@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::catch_panic::{guarded, guarded_sync};
+use crate::fleet::{Fleet, FleetCallbacks, FleetManager};
 use crate::matches::MatchFactory;
 use crate::matchmaker::MatchmakerEntry;
 use crate::message_kind::MessageKind;
@@ -44,7 +45,7 @@ pub(crate) struct Entry<F> {
 }
 
 /// What the server gives the runtime at start.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RuntimeSetup {
     /// This node's name.
     pub node: String,
@@ -52,6 +53,19 @@ pub struct RuntimeSetup {
     pub env: BTreeMap<String, String>,
     /// The server functions.
     pub nk: Nk,
+    /// A fleet manager the server configured (the ODIN adapter, say); registered before any
+    /// module loads, so modules see it and may replace it.
+    pub fleet_manager: Option<Arc<dyn FleetManager>>,
+}
+
+impl fmt::Debug for RuntimeSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeSetup")
+            .field("node", &self.node)
+            .field("env", &self.env)
+            .field("fleet_manager", &self.fleet_manager.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why the modules could not be loaded.
@@ -110,6 +124,7 @@ pub struct Registry {
     pub(crate) after_realtime: HashMap<MessageKind, Entry<AfterRealtimeFn>>,
     pub(crate) matchmaker_matched: Option<Entry<MatchedFn>>,
     pub(crate) matches: Vec<(String, MatchFactory)>,
+    pub(crate) fleet_callbacks: FleetCallbacks,
 }
 
 impl Registry {
@@ -126,13 +141,14 @@ impl Registry {
     ///     Ok(())
     /// }
     ///
-    /// let setup = RuntimeSetup { node: "test".into(), env: Default::default(), nk };
+    /// let setup = RuntimeSetup { node: "test".into(), env: Default::default(), nk, fleet_manager: None };
     /// let registry = Registry::load(&[Module::new("demo", init)], setup).unwrap();
     /// let ctx = registry.context(tavern_runtime::ExecutionMode::Rpc);
     /// assert_eq!(registry.call_rpc(ctx, "ECHO", "hi".into()).await.unwrap(), "hi");
     /// # }
     /// ```
     pub fn load(modules: &[Module], setup: RuntimeSetup) -> Result<Registry, LoadError> {
+        let fleet_callbacks = FleetCallbacks::new(&setup.node);
         let mut registry = Registry {
             node: setup.node,
             env: Arc::new(setup.env),
@@ -145,8 +161,14 @@ impl Registry {
             after_realtime: HashMap::new(),
             matchmaker_matched: None,
             matches: Vec::new(),
+            fleet_callbacks,
         };
         let mut problems = Vec::new();
+        if let Some(manager) = setup.fleet_manager
+            && let Err(e) = registry.install_fleet_manager(manager)
+        {
+            problems.push(e);
+        }
         for module in modules {
             let logger = Logger::new(module.name());
             let init = module.init_fn();
@@ -174,6 +196,24 @@ impl Registry {
             tracing::info!(id = %id, module = entry.logger.module(), "Registered RPC function");
         }
         Ok(registry)
+    }
+
+    /// Calls the manager's `init` and makes it the one `nk.fleet()` returns (the last one
+    /// registered wins, as in Nakama).
+    pub(crate) fn install_fleet_manager(
+        &mut self,
+        manager: Arc<dyn FleetManager>,
+    ) -> Result<(), String> {
+        manager
+            .init(self.nk.clone(), self.fleet_callbacks.clone())
+            .map_err(|e| format!("failed to run fleet manager init: {}", e.message))?;
+        self.nk.set_fleet(Fleet::new(manager));
+        Ok(())
+    }
+
+    /// The pending create callbacks of the fleet manager.
+    pub fn fleet_callbacks(&self) -> &FleetCallbacks {
+        &self.fleet_callbacks
     }
 
     /// The modules loaded, in order.
@@ -477,6 +517,7 @@ mod tests {
             node: "node1".into(),
             env: BTreeMap::from([("region".to_owned(), "eu".to_owned())]),
             nk: Nk::new(Arc::new(NoServer), Database::Sqlite(pool)),
+            fleet_manager: None,
         }
     }
 

@@ -71,10 +71,19 @@ pub struct Server {
 impl Server {
     /// Opens the database, loads the runtime modules in order and binds the socket port.
     pub async fn bind(config: Config, modules: &[Module]) -> Result<Server, StartError> {
+        Server::bind_with_fleet(config, modules, None).await
+    }
+
+    /// [`Server::bind`], with a fleet manager registered before the modules load.
+    pub async fn bind_with_fleet(
+        config: Config,
+        modules: &[Module],
+        fleet_manager: Option<Arc<dyn tavern_runtime::FleetManager>>,
+    ) -> Result<Server, StartError> {
         let config = Arc::new(config);
         let db = open_database(&config).await?;
         info!(database = %describe_storage(&config), kind = db.kind(), "Database connected");
-        let runtime = RuntimeHost::load(modules, &config, &db)?;
+        let runtime = RuntimeHost::load(modules, &config, &db, fleet_manager)?;
         info!(modules = ?runtime.registry().modules(), "Runtime modules loaded");
         let host = if config.socket.address.is_empty() {
             "0.0.0.0"

@@ -62,7 +62,7 @@ async fn app(name: &str) -> axum::Router {
     .unwrap();
     db.migrate_up().await.unwrap();
     let config = Arc::new(tavern_config::Config::default());
-    let runtime = RuntimeHost::load(&[Module::new("game", game)], &config, &db).unwrap();
+    let runtime = RuntimeHost::load(&[Module::new("game", game)], &config, &db, None).unwrap();
     tavern_server::api::router(Arc::new(AppState::new(config, db, runtime)))
 }
 

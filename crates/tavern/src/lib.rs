@@ -20,6 +20,7 @@
 mod healthcheck;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use tavern_config::{Config, Loaded};
 use tavern_runtime::Module;
@@ -101,7 +102,8 @@ async fn serve(config: Config, modules: &[Module], routes: axum::Router) -> Resu
     tavern_server::logging::init(config.logger.level);
     log_panics();
     tracing::info!(node = %config.name, version = env!("CARGO_PKG_VERSION"), "Tavern starting");
-    let server = Server::bind(config, modules)
+    let fleet = odin_fleet_manager(&config.fleet.odin)?;
+    let server = Server::bind_with_fleet(config, modules, fleet)
         .await
         .map_err(|e| e.to_string())?
         .with_routes(routes);
@@ -109,6 +111,26 @@ async fn serve(config: Config, modules: &[Module], routes: axum::Router) -> Resu
         .run(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))
+}
+
+/// The ODIN Fleet adapter when `fleet.odin.app_id` is set (the configuration was checked when
+/// loaded; a value the adapter still cannot use stops the start).
+fn odin_fleet_manager(
+    odin: &tavern_config::Odin,
+) -> Result<Option<Arc<dyn tavern_runtime::FleetManager>>, String> {
+    if odin.app_id.is_empty() {
+        return Ok(None);
+    }
+    let app_id = odin
+        .app_id
+        .parse::<i64>()
+        .map_err(|_| format!("fleet.odin.app_id: invalid value {:?}", odin.app_id))?;
+    let mut settings = tavern_odin::OdinSettings::new(app_id, &odin.api_token, &odin.api_url);
+    settings.port_name = odin.port_name.clone();
+    let manager =
+        tavern_odin::OdinFleetManager::new(settings).map_err(|e| format!("fleet.odin: {e}"))?;
+    tracing::info!(app_id, api_url = %odin.api_url, "ODIN Fleet adapter on");
+    Ok(Some(Arc::new(manager)))
 }
 
 async fn migrate_up(config: Config) -> Result<(), String> {

@@ -15,11 +15,18 @@ pub use web::web_asset;
 use tavern_runtime::{Initializer, Module, RuntimeError};
 
 /// The tic-tac-toe module: the match handler, and a matchmaker-matched hook that puts every
-/// matched pair into a new match of it.
+/// matched pair into a new match of it. When a fleet manager is registered the hook is left
+/// out: the matchmaker's groups go to dedicated servers (see `fleet_session` in
+/// tavern-examples) and tic-tac-toe matches are created by RPC or `nk` only.
 pub const MODULE: Module = Module::new("tictactoe", init);
 
 fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
     init.register_match(HANDLER_NAME, || TicTacToe);
+    if init.fleet().is_some() {
+        init.logger()
+            .info("a fleet manager is registered: matchmaker groups go to dedicated servers");
+        return Ok(());
+    }
     init.register_matchmaker_matched(|_ctx, nk, entries| async move {
         if entries.len() != PLAYERS {
             return Ok(None);

@@ -1,6 +1,7 @@
 //! The runtime host: the modules' callbacks loaded at start, and the calls the REST API and
 //! the realtime socket make into them.
 
+mod http_client;
 mod nk_backend;
 
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use tavern_config::Config;
 use tavern_proto::realtime;
 use tavern_runtime::registry::{LoadError, Registry, RpcError, RuntimeSetup};
 use tavern_runtime::{
-    Caller, Context, Database, ExecutionMode, Module, Nk, RuntimeError, UserSession,
+    Caller, Context, Database, ExecutionMode, FleetManager, Module, Nk, RuntimeError, UserSession,
 };
 
 use crate::api::extract::Session;
@@ -24,7 +25,13 @@ pub struct RuntimeHost {
 
 impl RuntimeHost {
     /// Loads `modules` in order, giving them this node's name, `runtime.env` and the database.
-    pub fn load(modules: &[Module], config: &Config, db: &Db) -> Result<RuntimeHost, LoadError> {
+    /// `fleet_manager` is registered before the modules load.
+    pub fn load(
+        modules: &[Module],
+        config: &Config,
+        db: &Db,
+        fleet_manager: Option<Arc<dyn FleetManager>>,
+    ) -> Result<RuntimeHost, LoadError> {
         let database = match db {
             Db::Sqlite(sqlite) => Database::Sqlite(sqlite.write.clone()),
             Db::Postgres(pg) => Database::Postgres(pg.clone()),
@@ -35,6 +42,7 @@ impl RuntimeHost {
             node: config.name.clone(),
             env: config.runtime.env.clone(),
             nk,
+            fleet_manager,
         };
         Ok(RuntimeHost {
             registry: Registry::load(modules, setup)?,

@@ -3,7 +3,9 @@
 use std::sync::{Arc, OnceLock, Weak};
 
 use tavern_proto::api;
-use tavern_runtime::{BoxFuture, Code, MatchFilter, NkBackend, RuntimeError};
+use tavern_runtime::{
+    BoxFuture, Code, HttpRequest, HttpResponse, MatchFilter, NkBackend, RuntimeError,
+};
 use uuid::Uuid;
 
 use crate::api::account::{delete_account, load_account, update_account};
@@ -140,5 +142,12 @@ impl NkBackend for ServerNk {
         data: String,
     ) -> BoxFuture<'_, Result<String, RuntimeError>> {
         Box::pin(async move { self.state()?.matches.signal(&match_id, data).await })
+    }
+
+    fn http_request(
+        &self,
+        request: HttpRequest,
+    ) -> BoxFuture<'_, Result<HttpResponse, RuntimeError>> {
+        Box::pin(super::http_client::send(request))
     }
 }
