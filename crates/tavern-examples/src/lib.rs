@@ -8,12 +8,15 @@
 //! * [`pingpong`] — the authoritative-multiplayer guide's match, with RPC `create_match_rpc`.
 //! * [`echo_match`] — a match echoing through its loop that also shows kicks, label updates and
 //!   contained faults, with RPC `create_echo_match`.
+//! * [`idle_match`] — a match that only ticks, with RPC `create_idle_matches` creating many
+//!   (for measuring the cost of a running match).
 //! * [`lobby`] — a match with a JSON label and the find-or-create RPC `find_or_create_match`.
 
 pub mod custom_id_guard;
 pub mod echo;
 pub mod echo_match;
 pub mod errors;
+pub mod idle_match;
 pub mod lobby;
 pub mod login_counter;
 pub mod pingpong;
@@ -29,6 +32,7 @@ pub const MODULES: &[Module] = &[
     pingpong::MODULE,
     echo_match::MODULE,
     lobby::MODULE,
+    idle_match::MODULE,
 ];
 
 /// Parses an RPC payload as JSON parameters (an empty payload is `{}`).
