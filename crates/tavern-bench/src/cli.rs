@@ -53,10 +53,14 @@ pub enum Scenario {
     Ccu(CcuArgs),
     /// M relayed 2-player matches exchanging match_data_send; delivery latency.
     Relay(RelayArgs),
-    /// Authoritative-match echo through an RPC: not available yet (needs the match engine).
-    Echo,
-    /// Matchmaking of pairs: not available yet (needs the matchmaker).
-    Matchmake,
+    /// M authoritative 2-player matches created through an RPC; the loop echoes each
+    /// message back; round-trip latency.
+    Echo(EchoArgs),
+    /// N clients add 2-player matchmaker tickets; time from add to `matchmaker_matched`.
+    Matchmake(MatchmakeArgs),
+    /// Creates idle authoritative matches through an RPC and reads the server's tick
+    /// lateness from its Prometheus endpoint.
+    Idle(IdleArgs),
 }
 
 /// Which accounts the `auth` scenario authenticates.
@@ -153,4 +157,99 @@ pub struct RelayArgs {
     /// Concurrent HTTP clients creating the accounts beforehand.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub auth_clients: u64,
+}
+
+/// Parameters of `echo`.
+#[derive(Debug, Args, Serialize)]
+pub struct EchoArgs {
+    /// Authoritative 2-player matches (2 sockets and 2 accounts each).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=50_000))]
+    pub matches: u64,
+    /// match_data_send messages per second sent by each player.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub rate: u64,
+    /// Measurement time in seconds (sending phase).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: u64,
+    /// Bytes of payload per message (at least the 16-byte timestamp header).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(16..=3000))]
+    pub payload: u64,
+    /// Socket encoding.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Socket openings per second during setup.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub open_rate: u64,
+    /// Concurrent HTTP clients creating the accounts beforehand.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub auth_clients: u64,
+    /// RPC creating one match and answering `{"match_id": "..."}`.
+    #[arg(long, default_value = "create_echo_match")]
+    pub rpc: String,
+    /// Payload of that RPC (for the bundled echo match: `{"tick_rate": 1..60}`).
+    #[arg(long, default_value = "{}")]
+    pub rpc_payload: String,
+    /// Op code of the messages: the bundled echo match sends op 1 back to both players and
+    /// op 2 to the sender only. Only a player's own messages count as round trips.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(i64).range(0..=i64::MAX))]
+    pub op_code: i64,
+}
+
+/// Parameters of `matchmake`.
+#[derive(Debug, Args, Serialize)]
+pub struct MatchmakeArgs {
+    /// Clients, each adding one ticket (an even number pairs everyone).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(2..=100_000))]
+    pub clients: u64,
+    /// Ticket additions per second.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub add_rate: u64,
+    /// Ticket `min_count`.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(i32).range(2..=256))]
+    pub min_count: i32,
+    /// Ticket `max_count`.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(i32).range(2..=256))]
+    pub max_count: i32,
+    /// Ticket query.
+    #[arg(long, default_value = "*")]
+    pub query: String,
+    /// Seconds each client waits for its match after adding its ticket.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// Socket encoding.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Socket openings per second during setup.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub open_rate: u64,
+    /// Concurrent HTTP clients creating the accounts beforehand.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub auth_clients: u64,
+}
+
+/// Parameters of `idle`.
+#[derive(Debug, Args, Serialize)]
+pub struct IdleArgs {
+    /// Idle matches to create.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=200_000))]
+    pub matches: u64,
+    /// Their tick rate.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub tick_rate: u64,
+    /// Matches created per RPC call.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub batch: u64,
+    /// RPC creating `count` matches from the payload `{"count": n, "tick_rate": r}`.
+    #[arg(long, default_value = "create_idle_matches")]
+    pub rpc: String,
+    /// Seconds to wait after creating them before measuring.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub settle: u64,
+    /// Measurement time in seconds.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: u64,
+    /// Port of the server's Prometheus endpoint (`metrics.prometheus_port`), scraped at the
+    /// start and end of the measurement for the tick lateness histogram.
+    #[arg(long, default_value_t = 9100)]
+    pub metrics_port: u16,
 }

@@ -54,6 +54,20 @@ impl Endpoint {
         })
     }
 
+    /// The same loopback host on another port (the server's metrics listener).
+    pub fn with_port(&self, port: u16) -> Endpoint {
+        let address = SocketAddr::new(self.address.ip(), port);
+        let authority = match address.ip() {
+            IpAddr::V4(v4) => format!("{v4}:{port}"),
+            IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+        };
+        Endpoint {
+            address,
+            authority,
+            basic_auth: self.basic_auth.clone(),
+        }
+    }
+
     async fn connect_tcp(&self) -> Result<TcpStream, String> {
         let stream = timeout(IO_TIMEOUT, TcpStream::connect(self.address))
             .await
@@ -123,6 +137,40 @@ impl<'a> HttpClient<'a> {
             .unwrap_or_else(|_| Err("authenticate timed out".to_string()));
         if result.is_err() {
             // The connection may be half-used; start clean next time.
+            self.sender = None;
+        }
+        result
+    }
+
+    /// `GET path`, returning the body of a 200 answer as text.
+    pub async fn get_text(&mut self, path: &str) -> Result<String, String> {
+        let request = Request::get(path)
+            .header(HOST, &self.endpoint.authority)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| format!("build request: {e}"))?;
+        let exchange = async {
+            let response = self
+                .connection()
+                .await?
+                .send_request(request)
+                .await
+                .map_err(|e| format!("HTTP request: {e}"))?;
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| format!("HTTP body: {e}"))?
+                .to_bytes();
+            if status != StatusCode::OK {
+                return Err(format!("GET {path}: HTTP {}", status.as_u16()));
+            }
+            String::from_utf8(body.to_vec()).map_err(|_| format!("GET {path}: body is not UTF-8"))
+        };
+        let result = timeout(IO_TIMEOUT, exchange)
+            .await
+            .unwrap_or_else(|_| Err(format!("GET {path} timed out")));
+        if result.is_err() {
             self.sender = None;
         }
         result

@@ -51,13 +51,10 @@ fn run(cli: &Cli) -> Result<Report, String> {
         match &cli.scenario {
             Scenario::Auth(args) => scenario::auth::run(endpoint, target, args).await,
             Scenario::Ccu(args) => scenario::ccu::run(endpoint, target, args).await,
-            Scenario::Relay(args) => scenario::relay::run(endpoint, target, args).await,
-            Scenario::Echo => {
-                Err("echo: not yet available; it needs authoritative matches (match engine)".into())
-            }
-            Scenario::Matchmake => {
-                Err("matchmake: not yet available; it needs the matchmaker".into())
-            }
+            Scenario::Relay(args) => scenario::match_traffic::relay(endpoint, target, args).await,
+            Scenario::Echo(args) => scenario::match_traffic::echo(endpoint, target, args).await,
+            Scenario::Matchmake(args) => scenario::matchmake::run(endpoint, target, args).await,
+            Scenario::Idle(args) => scenario::idle::run(endpoint, target, args).await,
         }
     })
 }

@@ -93,6 +93,12 @@ impl Latency {
     }
 }
 
+impl Default for Latency {
+    fn default() -> Latency {
+        Latency::new()
+    }
+}
+
 /// Latency distribution in milliseconds (all zero when nothing was recorded).
 #[derive(Debug, Clone, Serialize)]
 pub struct LatencySummary {

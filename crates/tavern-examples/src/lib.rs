@@ -8,6 +8,8 @@
 //! * [`pingpong`] — the authoritative-multiplayer guide's match, with RPC `create_match_rpc`.
 //! * [`echo_match`] — a match echoing through its loop that also shows kicks, label updates and
 //!   contained faults, with RPC `create_echo_match`.
+//! * [`idle_match`] — a match that only ticks, with RPC `create_idle_matches` creating many
+//!   (for measuring the cost of a running match).
 //! * [`lobby`] — a match with a JSON label and the find-or-create RPC `find_or_create_match`.
 //! * [`fleet_session`] — dedicated game servers from the fleet manager for matchmaker groups
 //!   (active only when a fleet manager is registered).
@@ -17,6 +19,7 @@ pub mod echo;
 pub mod echo_match;
 pub mod errors;
 pub mod fleet_session;
+pub mod idle_match;
 pub mod lobby;
 pub mod login_counter;
 pub mod pingpong;
@@ -32,6 +35,7 @@ pub const MODULES: &[Module] = &[
     pingpong::MODULE,
     echo_match::MODULE,
     lobby::MODULE,
+    idle_match::MODULE,
     fleet_session::MODULE,
 ];
 

@@ -12,5 +12,6 @@ pub mod runtime;
 pub mod server;
 pub mod state;
 pub mod storage;
+pub mod telemetry;
 
 pub use server::{Server, StartError, shutdown_signal};

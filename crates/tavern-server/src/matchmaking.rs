@@ -43,7 +43,18 @@ impl MatchmakerHost {
             ticker.tick().await;
             loop {
                 ticker.tick().await;
-                let groups = state.matchmaker.pool().process(now_unix_nanos());
+                let started = std::time::Instant::now();
+                let now = now_unix_nanos();
+                let groups = state.matchmaker.pool().process(now);
+                if let Some(metrics) = crate::telemetry::get() {
+                    metrics
+                        .matchmaker_pass
+                        .record(started.elapsed().as_secs_f64());
+                    for entry in groups.iter().flatten() {
+                        let waited = now.saturating_sub(entry.create_time) as f64 / 1e9;
+                        metrics.matchmaker_time_to_match.record(waited);
+                    }
+                }
                 for group in groups {
                     deliver(&state, group).await;
                 }

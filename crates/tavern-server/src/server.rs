@@ -90,6 +90,7 @@ impl Server {
         } else {
             config.socket.address.as_str()
         };
+        let host = host.to_owned();
         let address = format!("{host}:{}", config.socket.port);
         let listener = TcpListener::bind(&address)
             .await
@@ -99,6 +100,18 @@ impl Server {
             })?;
         let state = Arc::new(AppState::new(config, db, runtime));
         state.runtime.attach(&state);
+        let metrics_port = state.config.metrics.prometheus_port;
+        if metrics_port != 0 {
+            let address = format!("{host}:{metrics_port}");
+            let serve = crate::telemetry::bind(state.clone(), &address)
+                .await
+                .map_err(|source| StartError::Bind {
+                    address: address.clone(),
+                    source,
+                })?;
+            tokio::spawn(serve);
+            info!(port = metrics_port, "Prometheus metrics served at /metrics");
+        }
         crate::matchmaking::MatchmakerHost::start(
             state.clone(),
             Duration::from_secs(state.config.matchmaker.interval_sec),

@@ -2,7 +2,9 @@
 
 pub mod auth;
 pub mod ccu;
-pub mod relay;
+pub mod idle;
+pub mod match_traffic;
+pub mod matchmake;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -69,7 +69,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             header::VARY,
             HeaderValue::from_static("Accept-Encoding"),
         ))
-        .layer(RequestDecompressionLayer::new());
+        .layer(RequestDecompressionLayer::new())
+        .route_layer(axum::middleware::from_fn(crate::telemetry::time_request));
     Router::new()
         .route("/", get(health::root))
         .route("/ws", get(crate::realtime::socket::handler))

@@ -81,7 +81,8 @@ impl Engine {
                     Some(call) => self.handle_call(call),
                     None => Err(End::Normal),
                 },
-                _ = ticker.tick() => {
+                scheduled = ticker.tick() => {
+                    let started = Instant::now();
                     let mut messages = Vec::new();
                     while messages.len() < input_capacity {
                         match inputs.try_recv() {
@@ -89,7 +90,12 @@ impl Engine {
                             Err(_) => break,
                         }
                     }
-                    self.run_tick(messages)
+                    let step = self.run_tick(messages);
+                    if let Some(metrics) = crate::telemetry::get() {
+                        metrics.tick_lateness.record(started.saturating_duration_since(scheduled).as_secs_f64());
+                        metrics.tick_duration.record(started.elapsed().as_secs_f64());
+                    }
+                    step
                 }
                 _ = sleep_until_opt(grace_deadline) => Err(End::Normal),
             };

@@ -89,6 +89,10 @@ async fn run_session(state: Arc<AppState>, ws: WebSocket, info: SessionInfo, app
     let (session, queues) = SessionHandle::new(info, state.config.socket.outgoing_queue_size);
     let realtime = &state.realtime;
     realtime.sessions.add(session.clone());
+    let metrics = crate::telemetry::get();
+    if let Some(metrics) = metrics {
+        metrics.sockets.increment(1.0);
+    }
     let (sink, stream) = ws.split();
     let writer = tokio::spawn(write_loop(
         sink,
@@ -122,6 +126,9 @@ async fn run_session(state: Arc<AppState>, ws: WebSocket, info: SessionInfo, app
     realtime.status.unfollow_all(session.id());
     state.matchmaker.pool().remove_session(session.id());
     let _ = writer.await;
+    if let Some(metrics) = metrics {
+        metrics.sockets.decrement(1.0);
+    }
 }
 
 /// Reads frames until the client leaves, breaks a rule, or the session is closed.
@@ -172,6 +179,9 @@ async fn read_loop(
                 return;
             }
         };
+        if let Some(metrics) = crate::telemetry::get() {
+            metrics.messages_in.increment(1);
+        }
         // Boxed so an idle socket's task is not as large as the biggest message handler.
         if let Err(reason) = Box::pin(super::pipeline::handle(state, session, envelope)).await {
             session.close(reason);
@@ -208,6 +218,7 @@ async fn write_loop(
     ping_period: Duration,
     write_wait: Duration,
 ) {
+    let metrics = crate::telemetry::get();
     let mut ping = tokio::time::interval_at(Instant::now() + ping_period, ping_period);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let reason = loop {
@@ -222,7 +233,12 @@ async fn write_loop(
                 }
             }
             outbound = queues.outgoing.recv() => match outbound {
-                Some(outbound) => outbound.message(format),
+                Some(outbound) => {
+                    if let Some(metrics) = metrics {
+                        metrics.messages_out.increment(1);
+                    }
+                    outbound.message(format)
+                }
                 None => return,
             },
             _ = ping.tick() => Message::Ping(Default::default()),

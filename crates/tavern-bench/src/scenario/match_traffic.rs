@@ -1,19 +1,26 @@
-//! `relay`: M relayed 2-player matches (one player `match_create`s, the other
-//! `match_join`s); each player then sends R `match_data_send` a second carrying its send
-//! time, and the other player's receive time gives the delivery latency.
+//! Two-player match traffic, shared by two scenarios:
+//!
+//! * `relay`: M relayed matches (one player `match_create`s, the other `match_join`s); each
+//!   player sends R `match_data_send` a second carrying its send time, and the other player's
+//!   receive time gives the delivery latency.
+//! * `echo`: M authoritative matches, each created by one player calling an RPC that answers
+//!   `{"match_id": ...}`; both players join it and send R messages a second, which the match
+//!   loop sends back; the sender's receive time of its own message gives the round trip
+//!   through the loop (including the wait for the next tick).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use tavern_proto::api::Rpc;
 use tavern_proto::realtime::{
     Envelope, MatchCreate, MatchDataSend, MatchJoin, envelope, match_join,
 };
 use tokio::sync::watch;
 use tokio::time::{MissedTickBehavior, timeout};
 
-use crate::cli::{RelayArgs, Target};
+use crate::cli::{EchoArgs, Format, RelayArgs, Target};
 use crate::client::{Endpoint, Socket};
 use crate::proc_stats;
 use crate::report::{self, Counters, Latency, Outcome, Report};
@@ -23,8 +30,78 @@ use crate::scenario::{create_accounts, run_tag};
 const DRAIN: Duration = Duration::from_secs(2);
 /// Delay between the end of setup and the first message, so every player starts together.
 const LEAD: Duration = Duration::from_secs(1);
-/// Op code of benchmark messages.
-const OP_CODE: i64 = 1;
+/// Op code of relayed benchmark messages.
+const RELAY_OP_CODE: i64 = 1;
+
+/// How the matches are made and what a received message measures.
+enum Kind {
+    /// `match_create` + `match_join`; latency of messages from the other player.
+    Relayed,
+    /// An RPC creates the match, both join; latency of the player's own echoed messages.
+    Authoritative { rpc: String, payload: String },
+}
+
+/// What both scenarios are given.
+struct Params {
+    scenario: &'static str,
+    kind: Kind,
+    matches: u64,
+    rate: u64,
+    duration: u64,
+    payload: u64,
+    format: Format,
+    open_rate: u64,
+    auth_clients: u64,
+    op_code: i64,
+    parameters: serde_json::Value,
+}
+
+/// Runs `relay` and returns its report.
+pub async fn relay(
+    endpoint: Arc<Endpoint>,
+    target: &Target,
+    args: &RelayArgs,
+) -> Result<Report, String> {
+    let params = Params {
+        scenario: "relay",
+        kind: Kind::Relayed,
+        matches: args.matches,
+        rate: args.rate,
+        duration: args.duration,
+        payload: args.payload,
+        format: args.format,
+        open_rate: args.open_rate,
+        auth_clients: args.auth_clients,
+        op_code: RELAY_OP_CODE,
+        parameters: serde_json::to_value(args).unwrap_or_default(),
+    };
+    run(endpoint, target, params).await
+}
+
+/// Runs `echo` and returns its report.
+pub async fn echo(
+    endpoint: Arc<Endpoint>,
+    target: &Target,
+    args: &EchoArgs,
+) -> Result<Report, String> {
+    let params = Params {
+        scenario: "echo",
+        kind: Kind::Authoritative {
+            rpc: args.rpc.clone(),
+            payload: args.rpc_payload.clone(),
+        },
+        matches: args.matches,
+        rate: args.rate,
+        duration: args.duration,
+        payload: args.payload,
+        format: args.format,
+        open_rate: args.open_rate,
+        auth_clients: args.auth_clients,
+        op_code: args.op_code,
+        parameters: serde_json::to_value(args).unwrap_or_default(),
+    };
+    run(endpoint, target, params).await
+}
 
 /// Shared state of a run.
 struct Shared {
@@ -42,14 +119,14 @@ struct Shared {
     duration: Duration,
     payload: usize,
     players: u64,
+    op_code: i64,
+    /// Whether a player measures its own echoed messages (else the other player's).
+    own_messages: bool,
+    /// Messages received that are not measured (the other player's, under `echo` op 1).
+    others_received: AtomicU64,
 }
 
-/// Runs the scenario and returns its report.
-pub async fn run(
-    endpoint: Arc<Endpoint>,
-    target: &Target,
-    args: &RelayArgs,
-) -> Result<Report, String> {
+async fn run(endpoint: Arc<Endpoint>, target: &Target, args: Params) -> Result<Report, String> {
     let players = 2 * args.matches;
     let limit = proc_stats::raise_open_files(players + args.auth_clients + 256)?;
     eprintln!("setup: open-files limit {limit}");
@@ -69,7 +146,11 @@ pub async fn run(
         duration: Duration::from_secs(args.duration),
         payload: usize::try_from(args.payload).unwrap_or(16),
         players,
+        op_code: args.op_code,
+        own_messages: matches!(args.kind, Kind::Authoritative { .. }),
+        others_received: AtomicU64::new(0),
     });
+    let kind = Arc::new(args.kind);
 
     // Setup: two sockets per match, paced at `open_rate` sockets a second.
     let setup_started = Instant::now();
@@ -84,8 +165,9 @@ pub async fn run(
         pace.tick().await;
         let shared = shared.clone();
         let format = args.format;
+        let kind = kind.clone();
         tasks.push(tokio::spawn(async move {
-            let pair = match set_up_match(&shared, &token_a, &token_b, format).await {
+            let pair = match set_up_match(&shared, &kind, &token_a, &token_b, format).await {
                 Ok(pair) => pair,
                 Err(e) => {
                     shared.setup_failed.fetch_add(1, Ordering::Relaxed);
@@ -113,8 +195,8 @@ pub async fn run(
     let setup_s = setup_started.elapsed().as_secs_f64();
     let ready = shared.matches_ready.load(Ordering::Relaxed);
     eprintln!(
-        "relay: {ready} matches ready in {setup_s:.1}s; sending for {}s",
-        args.duration
+        "{}: {ready} matches ready in {setup_s:.1}s; sending for {}s",
+        args.scenario, args.duration
     );
 
     // Measurement window.
@@ -124,7 +206,7 @@ pub async fn run(
     let start_time = report::now_rfc3339();
     let probe = proc_stats::Probe::start(target.server_pid)?;
     let progress = report::spawn_progress(
-        "relay",
+        args.scenario,
         shared.counters.clone(),
         Duration::from_secs(target.progress_secs),
         shared.duration,
@@ -151,11 +233,22 @@ pub async fn run(
         error_samples.push(format!("{lost} messages sent but not delivered"));
     }
     let seconds = shared.duration.as_secs_f64();
+    let (latency_is, ops_are) = if shared.own_messages {
+        (
+            "receive time of the player's own echoed match_data - its match_data_send time",
+            "own messages echoed back",
+        )
+    } else {
+        (
+            "match_data receive time - match_data_send send time",
+            "match_data messages delivered",
+        )
+    };
     Ok(Report::new(
         target,
         Outcome {
-            scenario: "relay",
-            parameters: serde_json::to_value(args).unwrap_or_default(),
+            scenario: args.scenario,
+            parameters: args.parameters,
             start_time,
             duration: sending,
             throughput: None,
@@ -165,8 +258,8 @@ pub async fn run(
             server,
             client,
             details: json!({
-                "latency_is": "match_data receive time - match_data_send send time",
-                "ops_are": "match_data messages delivered",
+                "latency_is": latency_is,
+                "ops_are": ops_are,
                 "setup_s": setup_s,
                 "matches_ready": ready,
                 "matches_failed": shared.setup_failed.load(Ordering::Relaxed),
@@ -175,38 +268,71 @@ pub async fn run(
                 "messages_delivered": delivered,
                 "messages_lost": lost,
                 "sent_per_s": sent as f64 / seconds,
+                "others_received": shared.others_received.load(Ordering::Relaxed),
             }),
             error_samples,
         },
     ))
 }
 
-/// Connects both players; A creates the relayed match and B joins it by id.
+/// Connects both players. Relayed: A creates the match and B joins it by id.
+/// Authoritative: A calls the RPC, then both join the match it names.
 async fn set_up_match(
     shared: &Shared,
+    kind: &Kind,
     token_a: &str,
     token_b: &str,
-    format: crate::cli::Format,
+    format: Format,
 ) -> Result<(Socket, Socket, String), String> {
     let mut a = Socket::connect(&shared.endpoint, token_a, format).await?;
-    let create = Envelope {
-        cid: String::new(),
-        message: Some(envelope::Message::MatchCreate(MatchCreate::default())),
-    };
-    let match_id = match a.request(create, "1").await?.message {
-        Some(envelope::Message::Match(m)) if !m.match_id.is_empty() => m.match_id,
-        other => return Err(format!("match_create reply without a match: {other:?}")),
+    let match_id = match kind {
+        Kind::Relayed => {
+            let create = Envelope {
+                cid: String::new(),
+                message: Some(envelope::Message::MatchCreate(MatchCreate::default())),
+            };
+            match a.request(create, "1").await?.message {
+                Some(envelope::Message::Match(m)) if !m.match_id.is_empty() => m.match_id,
+                other => return Err(format!("match_create reply without a match: {other:?}")),
+            }
+        }
+        Kind::Authoritative { rpc, payload } => {
+            let call = Envelope {
+                cid: String::new(),
+                message: Some(envelope::Message::Rpc(Rpc {
+                    id: rpc.clone(),
+                    payload: payload.clone(),
+                    http_key: String::new(),
+                })),
+            };
+            let reply = match a.request(call, "1").await?.message {
+                Some(envelope::Message::Rpc(reply)) => reply.payload,
+                other => return Err(format!("rpc reply without a payload: {other:?}")),
+            };
+            let id = serde_json::from_str::<serde_json::Value>(&reply)
+                .ok()
+                .and_then(|v| v.get("match_id")?.as_str().map(str::to_owned));
+            let id = id.ok_or_else(|| format!("rpc {rpc} answered without a match_id: {reply}"))?;
+            join(&mut a, &id).await?;
+            id
+        }
     };
     let mut b = Socket::connect(&shared.endpoint, token_b, format).await?;
+    join(&mut b, &match_id).await?;
+    Ok((a, b, match_id))
+}
+
+/// `match_join` by id, waiting for the `match` reply.
+async fn join(socket: &mut Socket, match_id: &str) -> Result<(), String> {
     let join = Envelope {
         cid: String::new(),
         message: Some(envelope::Message::MatchJoin(MatchJoin {
-            id: Some(match_join::Id::MatchId(match_id.clone())),
+            id: Some(match_join::Id::MatchId(match_id.to_owned())),
             ..Default::default()
         })),
     };
-    match b.request(join, "1").await?.message {
-        Some(envelope::Message::Match(_)) => Ok((a, b, match_id)),
+    match socket.request(join, "2").await?.message {
+        Some(envelope::Message::Match(_)) => Ok(()),
         other => Err(format!("match_join reply without a match: {other:?}")),
     }
 }
@@ -228,11 +354,17 @@ async fn play(shared: &Shared, mut socket: Socket, match_id: &str, player: u64) 
     };
     let end = t0 + shared.duration;
     let drain_end = end + DRAIN;
-    // Spread the players' send instants evenly over one period.
-    let offset = shared.period.mul_f64(player as f64 / shared.players as f64);
+    // Spread the players' send instants over one period: evenly for relayed matches; at
+    // random for authoritative ones, so the send phase is independent of the match's tick
+    // phase (which follows the order the matches were created in).
+    let share = if shared.own_messages {
+        uuid::Uuid::new_v4().as_u128() as f64 / u128::MAX as f64
+    } else {
+        player as f64 / shared.players as f64
+    };
+    let offset = shared.period.mul_f64(share);
     let mut ticker = tokio::time::interval_at((t0 + offset).into(), shared.period);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut seq: u64 = 0;
     // Bounded: every iteration either sends (at most duration x rate times), receives one
     // envelope, or ends the loop at `drain_end`.
     loop {
@@ -241,13 +373,12 @@ async fn play(shared: &Shared, mut socket: Socket, match_id: &str, player: u64) 
                 let mut data = vec![0u8; shared.payload];
                 let stamp = u64::try_from(shared.base.elapsed().as_micros()).unwrap_or(u64::MAX);
                 data[..8].copy_from_slice(&stamp.to_le_bytes());
-                data[8..16].copy_from_slice(&seq.to_le_bytes());
-                seq += 1;
+                data[8..16].copy_from_slice(&player.to_le_bytes());
                 let message = Envelope {
                     cid: String::new(),
                     message: Some(envelope::Message::MatchDataSend(MatchDataSend {
                         match_id: match_id.to_string(),
-                        op_code: OP_CODE,
+                        op_code: shared.op_code,
                         data,
                         ..Default::default()
                     })),
@@ -262,11 +393,14 @@ async fn play(shared: &Shared, mut socket: Socket, match_id: &str, player: u64) 
             }
             received = socket.receive() => match received {
                 Ok(Envelope { message: Some(envelope::Message::MatchData(data)), .. }) => {
-                    match data.data.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
-                        Some(stamp) => {
-                            let sent_at = Duration::from_micros(u64::from_le_bytes(stamp));
+                    match header(&data.data) {
+                        Some((stamp, from)) if (from == player) == shared.own_messages => {
+                            let sent_at = Duration::from_micros(stamp);
                             latency.record(shared.base.elapsed().saturating_sub(sent_at));
                             shared.counters.op();
+                        }
+                        Some(_) => {
+                            shared.others_received.fetch_add(1, Ordering::Relaxed);
                         }
                         None => shared.counters.error("match_data without a timestamp"),
                     }
@@ -282,4 +416,11 @@ async fn play(shared: &Shared, mut socket: Socket, match_id: &str, player: u64) 
     }
     socket.close().await;
     latency
+}
+
+/// The send time (µs since the run's base) and sender index at the head of a payload.
+fn header(data: &[u8]) -> Option<(u64, u64)> {
+    let stamp = <[u8; 8]>::try_from(data.get(..8)?).ok()?;
+    let player = <[u8; 8]>::try_from(data.get(8..16)?).ok()?;
+    Some((u64::from_le_bytes(stamp), u64::from_le_bytes(player)))
 }
