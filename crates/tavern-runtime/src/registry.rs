@@ -11,7 +11,7 @@ use crate::catch_panic::{guarded, guarded_sync};
 use crate::matches::MatchFactory;
 use crate::matchmaker::MatchmakerEntry;
 use crate::message_kind::MessageKind;
-use crate::module::Module;
+use crate::module::{Module, Origin};
 use crate::nk::BoxFuture;
 use crate::operation::Operation;
 use crate::realtime::Envelope;
@@ -40,6 +40,7 @@ pub(crate) type MatchedFn = Arc<
 /// A registered callback and the logger of the module that registered it.
 pub(crate) struct Entry<F> {
     pub(crate) logger: Logger,
+    pub(crate) origin: Origin,
     pub(crate) f: F,
 }
 
@@ -109,7 +110,7 @@ pub struct Registry {
     pub(crate) before_realtime: HashMap<MessageKind, Entry<BeforeFn<Envelope>>>,
     pub(crate) after_realtime: HashMap<MessageKind, Entry<AfterRealtimeFn>>,
     pub(crate) matchmaker_matched: Option<Entry<MatchedFn>>,
-    pub(crate) matches: Vec<(String, MatchFactory)>,
+    pub(crate) matches: Vec<(String, MatchFactory, Origin)>,
 }
 
 impl Registry {
@@ -155,6 +156,7 @@ impl Registry {
                     &mut registry,
                     module.name(),
                     &mut problems,
+                    module.origin(),
                 ))
             });
             if let Err(e) = result {
@@ -174,6 +176,31 @@ impl Registry {
             tracing::info!(id = %id, module = entry.logger.module(), "Registered RPC function");
         }
         Ok(registry)
+    }
+
+    /// Runs one more module's registrations after [`Registry::load`], for modules that are
+    /// not Rust functions (the Lua modules of `runtime.path`). With [`Origin::Lua`], a key a
+    /// Rust module registered stays Rust's (Nakama lets Go win over Lua) and a bundled
+    /// example's is replaced.
+    pub fn extend(
+        &mut self,
+        name: &str,
+        origin: Origin,
+        init: impl FnOnce(&mut Initializer) -> Result<(), RuntimeError>,
+    ) -> Result<(), LoadError> {
+        let mut problems = Vec::new();
+        let logger = Logger::new(name);
+        let result = guarded_sync(&logger, "module init", || {
+            init(&mut Initializer::new(self, name, &mut problems, origin))
+        });
+        if let Err(e) = result {
+            problems.push(format!("module {name} failed to initialise: {}", e.message));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(LoadError { problems })
+        }
     }
 
     /// The modules loaded, in order.
@@ -230,18 +257,23 @@ impl Registry {
         .map_err(RpcError::Failed)
     }
 
-    pub(crate) fn insert_before<Op: Operation>(
-        &mut self,
-        entry: Entry<BeforeFn<Op::Request>>,
-    ) -> bool {
-        insert_once(&mut self.before, TypeId::of::<Op>(), entry)
+    pub(crate) fn insert_before<Op: Operation>(&mut self, entry: Entry<BeforeFn<Op::Request>>) {
+        self.before.insert(TypeId::of::<Op>(), Box::new(entry));
     }
 
     pub(crate) fn insert_after<Op: Operation>(
         &mut self,
         entry: Entry<AfterFn<Op::Request, Op::Response>>,
-    ) -> bool {
-        insert_once(&mut self.after, TypeId::of::<Op>(), entry)
+    ) {
+        self.after.insert(TypeId::of::<Op>(), Box::new(entry));
+    }
+
+    pub(crate) fn before_origin<Op: Operation>(&self) -> Option<Origin> {
+        self.before_hook::<Op>().map(|e| e.origin)
+    }
+
+    pub(crate) fn after_origin<Op: Operation>(&self) -> Option<Origin> {
+        self.after_hook::<Op>().map(|e| e.origin)
     }
 
     fn before_hook<Op: Operation>(&self) -> Option<&Entry<BeforeFn<Op::Request>>> {
@@ -376,7 +408,7 @@ impl Registry {
     /// Whether a matchmaker-matched hook is registered.
     /// The registered match handlers, by name, for the server's match registry.
     pub fn match_handlers(&self) -> impl Iterator<Item = (&str, &MatchFactory)> {
-        self.matches.iter().map(|(name, f)| (name.as_str(), f))
+        self.matches.iter().map(|(name, f, _)| (name.as_str(), f))
     }
 
     pub fn has_matchmaker_matched(&self) -> bool {
@@ -419,18 +451,6 @@ impl fmt::Debug for Registry {
             .field("rpcs", &self.rpcs.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
-}
-
-fn insert_once<T: Send + Sync + 'static>(
-    map: &mut HashMap<TypeId, Box<dyn Any + Send + Sync>>,
-    key: TypeId,
-    value: T,
-) -> bool {
-    if map.contains_key(&key) {
-        return false;
-    }
-    map.insert(key, Box::new(value));
-    true
 }
 
 fn kind_name(envelope: &Envelope) -> &'static str {
