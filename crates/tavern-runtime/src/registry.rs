@@ -713,6 +713,54 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn lua_gives_way_to_rust_and_replaces_bundled_examples() {
+        fn native(init: &mut Initializer) -> Result<(), RuntimeError> {
+            init.register_rpc("shared", |_ctx, _nk, _p| async { Ok("rust".to_owned()) });
+            Ok(())
+        }
+        fn example(init: &mut Initializer) -> Result<(), RuntimeError> {
+            init.register_rpc("demo", |_ctx, _nk, _p| async { Ok("example".to_owned()) });
+            init.register_matchmaker_matched(|_ctx, _nk, _e| async { Ok(Some("example".into())) });
+            Ok(())
+        }
+        let modules = [
+            Module::new("native", native),
+            Module::new("example", example).bundled(),
+        ];
+        let mut registry = Registry::load(&modules, setup()).unwrap();
+        registry
+            .extend("lua", Origin::Lua, |init| {
+                for id in ["shared", "demo", "lua_only"] {
+                    init.register_rpc(id, |_ctx, _nk, _p| async { Ok("lua".to_owned()) });
+                }
+                init.register_matchmaker_matched(|_ctx, _nk, _e| async { Ok(Some("lua".into())) });
+                Ok(())
+            })
+            .unwrap();
+        let ctx = || registry.context(ExecutionMode::Rpc);
+        let call = |id: &'static str| registry.call_rpc(ctx(), id, String::new());
+        assert_eq!(call("shared").await.unwrap(), "rust");
+        assert_eq!(call("demo").await.unwrap(), "lua");
+        assert_eq!(call("lua_only").await.unwrap(), "lua");
+        assert_eq!(
+            registry
+                .matchmaker_matched(ctx(), Vec::new())
+                .await
+                .as_deref(),
+            Some("lua")
+        );
+        let twice = Registry::load(
+            &[Module::new("a", native), Module::new("b", native)],
+            setup(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            twice.problems,
+            ["module b: RPC \"shared\" is registered twice"]
+        );
+    }
+
+    #[tokio::test]
     async fn load_reports_duplicates_init_errors_and_panics() {
         fn twice(init: &mut Initializer) -> Result<(), RuntimeError> {
             init.register_rpc("a", |_ctx, _nk, p| async move { Ok(p) });
