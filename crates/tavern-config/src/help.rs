@@ -23,6 +23,14 @@ fn notes() -> Vec<(&'static str, String)> {
             "runtime.env",
             "KEY=VALUE; merged across files and flags".to_owned(),
         ),
+        (
+            "runtime.lua_memory_limit_mb",
+            "per Lua VM; 0: no limit".to_owned(),
+        ),
+        (
+            "runtime.lua_instruction_budget",
+            "per Lua call or match callback; 0: no limit".to_owned(),
+        ),
         ("socket.response_headers", "Name=Value".to_owned()),
         ("socket.address", "empty: every interface".to_owned()),
         ("metrics.prometheus_port", "0: off".to_owned()),

@@ -243,6 +243,11 @@ pub struct Runtime {
     pub lua_read_only_globals: bool,
     /// Include the Lua stack trace in errors returned to clients.
     pub lua_api_stacktrace: bool,
+    /// Megabytes one Lua VM (one per match, one per pooled runtime) may allocate; 0: no limit.
+    pub lua_memory_limit_mb: usize,
+    /// Lua instructions one call (an RPC, a hook, one match callback) may run before it is
+    /// stopped with an error; 0: no limit.
+    pub lua_instruction_budget: u64,
     pub event_queue_size: usize,
     pub event_queue_workers: usize,
 }
@@ -259,6 +264,8 @@ impl Default for Runtime {
             lua_registry_size: 512,
             lua_read_only_globals: true,
             lua_api_stacktrace: false,
+            lua_memory_limit_mb: 32,
+            lua_instruction_budget: 50_000_000,
             event_queue_size: 65_536,
             event_queue_workers: 8,
         }

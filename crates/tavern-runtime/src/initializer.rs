@@ -6,10 +6,21 @@ use std::sync::Arc;
 
 use crate::matchmaker::MatchmakerEntry;
 use crate::message_kind::MessageKind;
+use crate::module::Origin;
 use crate::operation::Operation;
 use crate::realtime::Envelope;
 use crate::registry::{AfterFn, AfterRealtimeFn, BeforeFn, Entry, MatchedFn, Registry, RpcFn};
 use crate::{Context, Fleet, FleetManager, Logger, Nk, RuntimeError};
+
+/// What to do with a registration whose key may be taken already.
+enum Admit {
+    /// Free, or taken by a registration this one replaces.
+    Insert,
+    /// Taken by a registration that wins over this one.
+    Skip,
+    /// Taken by a registration of the same rank: a load error.
+    Duplicate,
+}
 
 /// Registers one module's RPCs and hooks. Handed to each module's init function once, at start.
 ///
@@ -24,6 +35,7 @@ pub struct Initializer<'a> {
     registry: &'a mut Registry,
     logger: Logger,
     problems: &'a mut Vec<String>,
+    origin: Origin,
 }
 
 impl<'a> Initializer<'a> {
@@ -31,11 +43,43 @@ impl<'a> Initializer<'a> {
         registry: &'a mut Registry,
         module: &str,
         problems: &'a mut Vec<String>,
+        origin: Origin,
     ) -> Initializer<'a> {
         Initializer {
             registry,
             logger: Logger::new(module),
             problems,
+            origin,
+        }
+    }
+
+    /// Where this module's registrations come from.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// Nakama's precedence between runtimes: a game's Rust code (Go's part) wins over Lua, and
+    /// Lua replaces bundled examples and earlier Lua registrations; two Rust registrations of
+    /// one key are an error.
+    fn admit(&self, taken_by: Option<Origin>, what: &str) -> Admit {
+        match (taken_by, self.origin) {
+            (None, _) => Admit::Insert,
+            (Some(Origin::Native), Origin::Lua) => {
+                tracing::warn!(
+                    module = self.logger.module(),
+                    "{what} is registered by a Rust module too; the Rust one is used"
+                );
+                Admit::Skip
+            }
+            (Some(Origin::Bundled), Origin::Lua) => {
+                tracing::info!(
+                    module = self.logger.module(),
+                    "{what} replaces the bundled example's"
+                );
+                Admit::Insert
+            }
+            (Some(Origin::Lua), Origin::Lua) => Admit::Insert,
+            _ => Admit::Duplicate,
         }
     }
 
@@ -62,6 +106,7 @@ impl<'a> Initializer<'a> {
     fn entry<F>(&self, f: F) -> Entry<F> {
         Entry {
             logger: self.logger.clone(),
+            origin: self.origin,
             f,
         }
     }
@@ -97,8 +142,11 @@ impl<'a> Initializer<'a> {
         if id.is_empty() {
             return self.problem("an RPC id must not be empty".to_owned());
         }
-        if self.registry.rpcs.contains_key(&id) {
-            return self.problem(format!("RPC {id:?} is registered twice"));
+        let taken_by = self.registry.rpcs.get(&id).map(|e| e.origin);
+        match self.admit(taken_by, &format!("RPC {id:?}")) {
+            Admit::Insert => {}
+            Admit::Skip => return,
+            Admit::Duplicate => return self.problem(format!("RPC {id:?} is registered twice")),
         }
         let f: RpcFn = Arc::new(move |ctx, nk, payload| Box::pin(f(ctx, nk, payload)));
         let entry = self.entry(f);
@@ -134,9 +182,14 @@ impl<'a> Initializer<'a> {
         let _ = operation;
         let f: BeforeFn<Op::Request> =
             Arc::new(move |ctx, nk, request| Box::pin(f(ctx, nk, request)));
-        let entry = self.entry(f);
-        if !self.registry.insert_before::<Op>(entry) {
-            self.problem(format!("a second before hook for {}", Op::NAME));
+        let what = format!("the before hook for {}", Op::NAME);
+        match self.admit(self.registry.before_origin::<Op>(), &what) {
+            Admit::Insert => {
+                let entry = self.entry(f);
+                self.registry.insert_before::<Op>(entry);
+            }
+            Admit::Skip => {}
+            Admit::Duplicate => self.problem(format!("a second before hook for {}", Op::NAME)),
         }
     }
 
@@ -166,9 +219,14 @@ impl<'a> Initializer<'a> {
         let _ = operation;
         let f: AfterFn<Op::Request, Op::Response> =
             Arc::new(move |ctx, nk, request, response| Box::pin(f(ctx, nk, request, response)));
-        let entry = self.entry(f);
-        if !self.registry.insert_after::<Op>(entry) {
-            self.problem(format!("a second after hook for {}", Op::NAME));
+        let what = format!("the after hook for {}", Op::NAME);
+        match self.admit(self.registry.after_origin::<Op>(), &what) {
+            Admit::Insert => {
+                let entry = self.entry(f);
+                self.registry.insert_after::<Op>(entry);
+            }
+            Admit::Skip => {}
+            Admit::Duplicate => self.problem(format!("a second after hook for {}", Op::NAME)),
         }
     }
 
@@ -195,8 +253,13 @@ impl<'a> Initializer<'a> {
         F: Fn(Context, Nk, Envelope) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Option<Envelope>, RuntimeError>> + Send + 'static,
     {
-        if self.registry.before_realtime.contains_key(&kind) {
-            return self.problem(format!("a second before hook for realtime {kind}"));
+        let taken_by = self.registry.before_realtime.get(&kind).map(|e| e.origin);
+        match self.admit(taken_by, &format!("the before hook for realtime {kind}")) {
+            Admit::Insert => {}
+            Admit::Skip => return,
+            Admit::Duplicate => {
+                return self.problem(format!("a second before hook for realtime {kind}"));
+            }
         }
         let f: BeforeFn<Envelope> =
             Arc::new(move |ctx, nk, envelope| Box::pin(f(ctx, nk, envelope)));
@@ -224,8 +287,13 @@ impl<'a> Initializer<'a> {
         F: Fn(Context, Nk, Envelope, Option<Envelope>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), RuntimeError>> + Send + 'static,
     {
-        if self.registry.after_realtime.contains_key(&kind) {
-            return self.problem(format!("a second after hook for realtime {kind}"));
+        let taken_by = self.registry.after_realtime.get(&kind).map(|e| e.origin);
+        match self.admit(taken_by, &format!("the after hook for realtime {kind}")) {
+            Admit::Insert => {}
+            Admit::Skip => return,
+            Admit::Duplicate => {
+                return self.problem(format!("a second after hook for realtime {kind}"));
+            }
         }
         let f: AfterRealtimeFn =
             Arc::new(move |ctx, nk, request, reply| Box::pin(f(ctx, nk, request, reply)));
@@ -254,8 +322,11 @@ impl<'a> Initializer<'a> {
         F: Fn(Context, Nk, Vec<MatchmakerEntry>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Option<String>, RuntimeError>> + Send + 'static,
     {
-        if self.registry.matchmaker_matched.is_some() {
-            return self.problem("a second matchmaker-matched hook".to_owned());
+        let taken_by = self.registry.matchmaker_matched.as_ref().map(|e| e.origin);
+        match self.admit(taken_by, "the matchmaker-matched hook") {
+            Admit::Insert => {}
+            Admit::Skip => return,
+            Admit::Duplicate => return self.problem("a second matchmaker-matched hook".to_owned()),
         }
         let f: MatchedFn = Arc::new(move |ctx, nk, entries| Box::pin(f(ctx, nk, entries)));
         let entry = self.entry(f);
@@ -291,12 +362,26 @@ impl<'a> Initializer<'a> {
         H: crate::matches::MatchHandler,
         F: Fn() -> H + Send + Sync + 'static,
     {
-        if self.registry.matches.iter().any(|(n, _)| n == name) {
-            return self.problem(format!("a second match handler \"{name}\""));
+        self.register_match_factory(name, crate::matches::match_factory(make));
+    }
+
+    /// Registers a match handler as a ready factory: for runtimes that build their own
+    /// [`MatchCore`](crate::matches::MatchCore) (the Lua runtime does).
+    pub fn register_match_factory(&mut self, name: &str, factory: crate::matches::MatchFactory) {
+        let taken = self.registry.matches.iter().position(|(n, _, _)| n == name);
+        let taken_by = taken.map(|i| self.registry.matches[i].2);
+        match self.admit(taken_by, &format!("match handler \"{name}\"")) {
+            Admit::Insert => {
+                if let Some(i) = taken {
+                    self.registry.matches.remove(i);
+                }
+                self.registry
+                    .matches
+                    .push((name.to_owned(), factory, self.origin));
+            }
+            Admit::Skip => {}
+            Admit::Duplicate => self.problem(format!("a second match handler \"{name}\"")),
         }
-        self.registry
-            .matches
-            .push((name.to_owned(), crate::matches::match_factory(make)));
     }
 
     /// Registers a fleet manager (a dedicated-server platform adapter): its `init` runs now,

@@ -47,7 +47,7 @@ pub use initializer::Initializer;
 pub use logger::Logger;
 pub use matchmaker::MatchmakerEntry;
 pub use message_kind::MessageKind;
-pub use module::{InitFn, Module};
+pub use module::{InitFn, Module, Origin};
 pub use nk::{BoxFuture, Database, MatchFilter, Nk, NkBackend};
 pub use presence::Presence;
 

@@ -18,6 +18,9 @@ macro_rules! message_kinds {
         }
 
         impl MessageKind {
+            /// Every kind.
+            pub const ALL: &[MessageKind] = &[$(MessageKind::$kind,)*];
+
             /// The kind of a client envelope; `None` for an empty envelope or a server-only
             /// message.
             pub fn of(envelope: &Envelope) -> Option<MessageKind> {

@@ -12,7 +12,7 @@ use crate::fleet::{Fleet, FleetCallbacks, FleetManager};
 use crate::matches::MatchFactory;
 use crate::matchmaker::MatchmakerEntry;
 use crate::message_kind::MessageKind;
-use crate::module::Module;
+use crate::module::{Module, Origin};
 use crate::nk::BoxFuture;
 use crate::operation::Operation;
 use crate::realtime::Envelope;
@@ -41,6 +41,7 @@ pub(crate) type MatchedFn = Arc<
 /// A registered callback and the logger of the module that registered it.
 pub(crate) struct Entry<F> {
     pub(crate) logger: Logger,
+    pub(crate) origin: Origin,
     pub(crate) f: F,
 }
 
@@ -123,7 +124,7 @@ pub struct Registry {
     pub(crate) before_realtime: HashMap<MessageKind, Entry<BeforeFn<Envelope>>>,
     pub(crate) after_realtime: HashMap<MessageKind, Entry<AfterRealtimeFn>>,
     pub(crate) matchmaker_matched: Option<Entry<MatchedFn>>,
-    pub(crate) matches: Vec<(String, MatchFactory)>,
+    pub(crate) matches: Vec<(String, MatchFactory, Origin)>,
     pub(crate) fleet_callbacks: FleetCallbacks,
 }
 
@@ -177,6 +178,7 @@ impl Registry {
                     &mut registry,
                     module.name(),
                     &mut problems,
+                    module.origin(),
                 ))
             });
             if let Err(e) = result {
@@ -214,6 +216,31 @@ impl Registry {
     /// The pending create callbacks of the fleet manager.
     pub fn fleet_callbacks(&self) -> &FleetCallbacks {
         &self.fleet_callbacks
+    }
+
+    /// Runs one more module's registrations after [`Registry::load`], for modules that are
+    /// not Rust functions (the Lua modules of `runtime.path`). With [`Origin::Lua`], a key a
+    /// Rust module registered stays Rust's (Nakama lets Go win over Lua) and a bundled
+    /// example's is replaced.
+    pub fn extend(
+        &mut self,
+        name: &str,
+        origin: Origin,
+        init: impl FnOnce(&mut Initializer) -> Result<(), RuntimeError>,
+    ) -> Result<(), LoadError> {
+        let mut problems = Vec::new();
+        let logger = Logger::new(name);
+        let result = guarded_sync(&logger, "module init", || {
+            init(&mut Initializer::new(self, name, &mut problems, origin))
+        });
+        if let Err(e) = result {
+            problems.push(format!("module {name} failed to initialise: {}", e.message));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(LoadError { problems })
+        }
     }
 
     /// The modules loaded, in order.
@@ -270,18 +297,23 @@ impl Registry {
         .map_err(RpcError::Failed)
     }
 
-    pub(crate) fn insert_before<Op: Operation>(
-        &mut self,
-        entry: Entry<BeforeFn<Op::Request>>,
-    ) -> bool {
-        insert_once(&mut self.before, TypeId::of::<Op>(), entry)
+    pub(crate) fn insert_before<Op: Operation>(&mut self, entry: Entry<BeforeFn<Op::Request>>) {
+        self.before.insert(TypeId::of::<Op>(), Box::new(entry));
     }
 
     pub(crate) fn insert_after<Op: Operation>(
         &mut self,
         entry: Entry<AfterFn<Op::Request, Op::Response>>,
-    ) -> bool {
-        insert_once(&mut self.after, TypeId::of::<Op>(), entry)
+    ) {
+        self.after.insert(TypeId::of::<Op>(), Box::new(entry));
+    }
+
+    pub(crate) fn before_origin<Op: Operation>(&self) -> Option<Origin> {
+        self.before_hook::<Op>().map(|e| e.origin)
+    }
+
+    pub(crate) fn after_origin<Op: Operation>(&self) -> Option<Origin> {
+        self.after_hook::<Op>().map(|e| e.origin)
     }
 
     fn before_hook<Op: Operation>(&self) -> Option<&Entry<BeforeFn<Op::Request>>> {
@@ -416,7 +448,7 @@ impl Registry {
     /// Whether a matchmaker-matched hook is registered.
     /// The registered match handlers, by name, for the server's match registry.
     pub fn match_handlers(&self) -> impl Iterator<Item = (&str, &MatchFactory)> {
-        self.matches.iter().map(|(name, f)| (name.as_str(), f))
+        self.matches.iter().map(|(name, f, _)| (name.as_str(), f))
     }
 
     pub fn has_matchmaker_matched(&self) -> bool {
@@ -459,18 +491,6 @@ impl fmt::Debug for Registry {
             .field("rpcs", &self.rpcs.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
-}
-
-fn insert_once<T: Send + Sync + 'static>(
-    map: &mut HashMap<TypeId, Box<dyn Any + Send + Sync>>,
-    key: TypeId,
-    value: T,
-) -> bool {
-    if map.contains_key(&key) {
-        return false;
-    }
-    map.insert(key, Box::new(value));
-    true
 }
 
 fn kind_name(envelope: &Envelope) -> &'static str {
@@ -730,6 +750,54 @@ mod tests {
                 "before 2",
                 "reply false"
             ]
+        );
+    }
+
+    #[tokio::test]
+    async fn lua_gives_way_to_rust_and_replaces_bundled_examples() {
+        fn native(init: &mut Initializer) -> Result<(), RuntimeError> {
+            init.register_rpc("shared", |_ctx, _nk, _p| async { Ok("rust".to_owned()) });
+            Ok(())
+        }
+        fn example(init: &mut Initializer) -> Result<(), RuntimeError> {
+            init.register_rpc("demo", |_ctx, _nk, _p| async { Ok("example".to_owned()) });
+            init.register_matchmaker_matched(|_ctx, _nk, _e| async { Ok(Some("example".into())) });
+            Ok(())
+        }
+        let modules = [
+            Module::new("native", native),
+            Module::new("example", example).bundled(),
+        ];
+        let mut registry = Registry::load(&modules, setup()).unwrap();
+        registry
+            .extend("lua", Origin::Lua, |init| {
+                for id in ["shared", "demo", "lua_only"] {
+                    init.register_rpc(id, |_ctx, _nk, _p| async { Ok("lua".to_owned()) });
+                }
+                init.register_matchmaker_matched(|_ctx, _nk, _e| async { Ok(Some("lua".into())) });
+                Ok(())
+            })
+            .unwrap();
+        let ctx = || registry.context(ExecutionMode::Rpc);
+        let call = |id: &'static str| registry.call_rpc(ctx(), id, String::new());
+        assert_eq!(call("shared").await.unwrap(), "rust");
+        assert_eq!(call("demo").await.unwrap(), "lua");
+        assert_eq!(call("lua_only").await.unwrap(), "lua");
+        assert_eq!(
+            registry
+                .matchmaker_matched(ctx(), Vec::new())
+                .await
+                .as_deref(),
+            Some("lua")
+        );
+        let twice = Registry::load(
+            &[Module::new("a", native), Module::new("b", native)],
+            setup(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            twice.problems,
+            ["module b: RPC \"shared\" is registered twice"]
         );
     }
 

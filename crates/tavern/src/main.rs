@@ -10,6 +10,7 @@ fn main() -> ExitCode {
         .iter()
         .copied()
         .chain([tavern_tictactoe::MODULE])
+        .map(tavern_runtime::Module::bundled)
         .collect();
     tavern::run_with_routes(&modules, play::routes())
 }

@@ -44,8 +44,25 @@ impl RuntimeHost {
             nk,
             fleet_manager,
         };
+        let mut registry = Registry::load(modules, setup)?;
+        let r = &config.runtime;
+        let settings = tavern_lua::LuaSettings {
+            min_count: r.lua_min_count,
+            max_count: r.lua_max_count,
+            memory_limit: r.lua_memory_limit_mb.saturating_mul(1024 * 1024),
+            instruction_budget: r.lua_instruction_budget,
+        };
+        // Lua modules run their top-level code now; keep that off the async workers.
+        let load_lua = || tavern_lua::load_into(&mut registry, &r.path, settings);
+        let on_workers = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if on_workers {
+            tokio::task::block_in_place(load_lua)?;
+        } else {
+            load_lua()?;
+        }
         Ok(RuntimeHost {
-            registry: Registry::load(modules, setup)?,
+            registry,
             nk: backend,
         })
     }

@@ -1,0 +1,436 @@
+//! The `nakama` module (`local nk = require("nakama")`): the server functions Nakama gives
+//! Lua code, under Nakama's names and argument orders.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{KeyInit, Mac};
+use mlua::{Function, Lua, Table, Value, Variadic};
+use sha2::Digest;
+use tavern_runtime::{MatchFilter, RuntimeError};
+
+use crate::Key;
+use crate::convert::{to_json, to_lua};
+use crate::sandbox::{Role, VmData};
+
+/// Builds the module table of one VM.
+pub(crate) fn module(lua: &Lua) -> mlua::Result<Table> {
+    let nk = lua.create_table()?;
+    for (name, level) in [
+        ("logger_debug", tracing::Level::DEBUG),
+        ("logger_info", tracing::Level::INFO),
+        ("logger_warn", tracing::Level::WARN),
+        ("logger_error", tracing::Level::ERROR),
+    ] {
+        nk.set(
+            name,
+            lua.create_function(move |_, message: mlua::LuaString| {
+                let message = message.to_string_lossy();
+                match level {
+                    tracing::Level::DEBUG => {
+                        tracing::debug!(target: "tavern::runtime", module = "lua", "{message}")
+                    }
+                    tracing::Level::INFO => {
+                        tracing::info!(target: "tavern::runtime", module = "lua", "{message}")
+                    }
+                    tracing::Level::WARN => {
+                        tracing::warn!(target: "tavern::runtime", module = "lua", "{message}")
+                    }
+                    _ => tracing::error!(target: "tavern::runtime", module = "lua", "{message}"),
+                }
+                Ok(message)
+            })?,
+        )?;
+    }
+    nk.set(
+        "json_encode",
+        lua.create_function(|_, value: Value| {
+            serde_json::to_string(&to_json(&value)?).map_err(mlua::Error::external)
+        })?,
+    )?;
+    nk.set(
+        "json_decode",
+        lua.create_function(|lua, text: mlua::LuaString| {
+            let json: serde_json::Value = serde_json::from_slice(&text.as_bytes())
+                .map_err(|e| mlua::Error::runtime(format!("error decoding JSON: {e}")))?;
+            to_lua(lua, &json)
+        })?,
+    )?;
+    nk.set(
+        "uuid_v4",
+        lua.create_function(|_, ()| Ok(uuid::Uuid::new_v4().to_string()))?,
+    )?;
+    nk.set(
+        "time",
+        lua.create_function(|_, ()| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            Ok(now.as_millis() as f64)
+        })?,
+    )?;
+    encoding(lua, &nk)?;
+    registrations(lua, &nk)?;
+    server(lua, &nk)?;
+    Ok(nk)
+}
+
+fn encoding(lua: &Lua, nk: &Table) -> mlua::Result<()> {
+    let bytes = |s: &mlua::LuaString| s.as_bytes().to_vec();
+    nk.set(
+        "base64_encode",
+        lua.create_function(move |_, (s, padding): (mlua::LuaString, Option<bool>)| {
+            let encoded = STANDARD.encode(bytes(&s));
+            Ok(if padding == Some(false) {
+                encoded.trim_end_matches('=').to_owned()
+            } else {
+                encoded
+            })
+        })?,
+    )?;
+    nk.set(
+        "base64_decode",
+        lua.create_function(move |lua, s: mlua::LuaString| {
+            let text = s.to_string_lossy();
+            let padded = format!(
+                "{}{}",
+                text.trim_end_matches('='),
+                "=".repeat((4 - text.trim_end_matches('=').len() % 4) % 4)
+            );
+            let decoded = STANDARD
+                .decode(padded)
+                .map_err(|e| mlua::Error::runtime(format!("Base64 decoding error: {e}")))?;
+            lua.create_string(decoded)
+        })?,
+    )?;
+    nk.set(
+        "base64url_encode",
+        lua.create_function(move |_, s: mlua::LuaString| Ok(URL_SAFE_NO_PAD.encode(bytes(&s))))?,
+    )?;
+    nk.set(
+        "base64url_decode",
+        lua.create_function(move |lua, s: mlua::LuaString| {
+            let text = s.to_string_lossy();
+            let decoded = URL_SAFE_NO_PAD
+                .decode(text.trim_end_matches('='))
+                .map_err(|e| mlua::Error::runtime(format!("Base64URL decoding error: {e}")))?;
+            lua.create_string(decoded)
+        })?,
+    )?;
+    nk.set(
+        "base16_encode",
+        lua.create_function(move |_, s: mlua::LuaString| Ok(hex::encode(bytes(&s))))?,
+    )?;
+    nk.set(
+        "base16_decode",
+        lua.create_function(move |lua, s: mlua::LuaString| {
+            let decoded = hex::decode(bytes(&s))
+                .map_err(|e| mlua::Error::runtime(format!("Base16 decoding error: {e}")))?;
+            lua.create_string(decoded)
+        })?,
+    )?;
+    nk.set(
+        "sha256_hash",
+        lua.create_function(move |_, s: mlua::LuaString| {
+            Ok(hex::encode(sha2::Sha256::digest(bytes(&s))))
+        })?,
+    )?;
+    nk.set(
+        "md5_hash",
+        lua.create_function(move |_, s: mlua::LuaString| {
+            Ok(hex::encode(md5::Md5::digest(bytes(&s))))
+        })?,
+    )?;
+    nk.set(
+        "hmac_sha256_hash",
+        lua.create_function(
+            move |lua, (input, key): (mlua::LuaString, mlua::LuaString)| {
+                let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&bytes(&key))
+                    .map_err(|e| mlua::Error::runtime(format!("error creating hash: {e}")))?;
+                mac.update(&bytes(&input));
+                lua.create_string(mac.finalize().into_bytes())
+            },
+        )?,
+    )?;
+    Ok(())
+}
+
+/// Records a registration in this VM; the first VM also reports it to the server.
+fn record(lua: &Lua, key: Key, f: Function) -> mlua::Result<()> {
+    let callbacks: Table = lua.named_registry_value("tavern_callbacks")?;
+    callbacks.set(key.slot(), f)?;
+    let Some(data) = lua.app_data_ref::<VmData>() else {
+        return Ok(());
+    };
+    if data.role == Role::Init {
+        let mut registered = data
+            .shared
+            .registered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if !registered.contains(&key) {
+            registered.push(key.clone());
+        }
+        if data.in_run_once.load(Ordering::Relaxed) {
+            data.shared
+                .first_only
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key);
+        }
+    }
+    Ok(())
+}
+
+/// A hook name as Nakama takes it (`AuthenticateDevice`, `MatchDataSend`), lower-cased and
+/// without any `/nakama.api.Nakama/` prefix.
+fn hook_name(id: &str) -> mlua::Result<String> {
+    let name = id.rsplit('/').next().unwrap_or(id).to_lowercase();
+    if name.is_empty() {
+        return Err(mlua::Error::runtime("expects method name"));
+    }
+    Ok(name)
+}
+
+fn registrations(lua: &Lua, nk: &Table) -> mlua::Result<()> {
+    nk.set(
+        "register_rpc",
+        lua.create_function(|lua, (f, id): (Function, String)| {
+            if id.is_empty() {
+                return Err(mlua::Error::runtime("expects rpc id"));
+            }
+            record(lua, Key::Rpc(id.to_lowercase()), f)
+        })?,
+    )?;
+    nk.set(
+        "register_req_before",
+        lua.create_function(|lua, (f, id): (Function, String)| {
+            record(lua, Key::Before(hook_name(&id)?), f)
+        })?,
+    )?;
+    nk.set(
+        "register_req_after",
+        lua.create_function(|lua, (f, id): (Function, String)| {
+            record(lua, Key::After(hook_name(&id)?), f)
+        })?,
+    )?;
+    nk.set(
+        "register_rt_before",
+        lua.create_function(|lua, (f, id): (Function, String)| {
+            record(lua, Key::RealtimeBefore(hook_name(&id)?), f)
+        })?,
+    )?;
+    nk.set(
+        "register_rt_after",
+        lua.create_function(|lua, (f, id): (Function, String)| {
+            record(lua, Key::RealtimeAfter(hook_name(&id)?), f)
+        })?,
+    )?;
+    nk.set(
+        "register_matchmaker_matched",
+        lua.create_function(|lua, f: Function| record(lua, Key::Matchmaker, f))?,
+    )?;
+    nk.set(
+        "run_once",
+        lua.create_function(|lua, f: Function| {
+            let (first, env, node) = {
+                let Some(data) = lua.app_data_ref::<VmData>() else {
+                    return Ok(());
+                };
+                if data.role != Role::Init {
+                    return Ok(());
+                }
+                let mut done = data
+                    .shared
+                    .once_done
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                if *done {
+                    return Ok(());
+                }
+                *done = true;
+                data.in_run_once.store(true, Ordering::Relaxed);
+                (true, data.shared.env.clone(), data.shared.node.clone())
+            };
+            let ctx = lua.create_table()?;
+            let env_table = lua.create_table()?;
+            for (k, v) in &env {
+                env_table.set(k.as_str(), v.as_str())?;
+            }
+            ctx.set("env", env_table)?;
+            ctx.set("execution_mode", "run_once")?;
+            ctx.set("node", node)?;
+            let result = f.call::<()>(ctx);
+            if first && let Some(data) = lua.app_data_ref::<VmData>() {
+                data.in_run_once.store(false, Ordering::Relaxed);
+            }
+            result.map_err(|e| {
+                mlua::Error::runtime(format!(
+                    "error in run_once function: {}",
+                    crate::sandbox::describe(&e)
+                ))
+            })
+        })?,
+    )?;
+    Ok(())
+}
+
+/// Waits for a server function. Lua runs on blocking threads (or inside `block_in_place`), so
+/// this never stalls an async worker.
+fn block<T>(future: impl Future<Output = Result<T, RuntimeError>>) -> mlua::Result<T> {
+    let handle = tokio::runtime::Handle::try_current()
+        .map_err(|_| mlua::Error::runtime("the server is not running"))?;
+    handle
+        .block_on(future)
+        .map_err(|e| mlua::Error::runtime(e.message))
+}
+
+fn nk_of(lua: &Lua) -> mlua::Result<tavern_runtime::Nk> {
+    lua.app_data_ref::<VmData>()
+        .map(|d| d.shared.nk.clone())
+        .ok_or_else(|| mlua::Error::runtime("the server is not running"))
+}
+
+/// A user (or account) table: Nakama's Lua shape has `user_id` and decoded JSON metadata.
+fn user_value(lua: &Lua, user: &tavern_runtime::api::User) -> mlua::Result<Value> {
+    let mut json = serde_json::to_value(user).map_err(mlua::Error::external)?;
+    decode_field(&mut json, "metadata");
+    if let Some(id) = json.get("id").cloned() {
+        json["user_id"] = id;
+    }
+    to_lua(lua, &json)
+}
+
+fn decode_field(json: &mut serde_json::Value, field: &str) {
+    if let Some(serde_json::Value::String(text)) = json.get(field) {
+        let decoded = serde_json::from_str(text).unwrap_or(serde_json::json!({}));
+        json[field] = decoded;
+    } else if json.is_object() && json.get(field).is_none() {
+        json[field] = serde_json::json!({});
+    }
+}
+
+fn strings(value: Value) -> mlua::Result<Vec<String>> {
+    match value {
+        Value::Table(t) => t.sequence_values::<String>().collect(),
+        Value::String(s) => Ok(vec![s.to_string_lossy()]),
+        Value::Nil => Ok(Vec::new()),
+        _ => Err(mlua::Error::runtime("expects a table of strings")),
+    }
+}
+
+fn server(lua: &Lua, nk: &Table) -> mlua::Result<()> {
+    nk.set(
+        "account_get_id",
+        lua.create_function(|lua, id: String| {
+            let account = block(nk_of(lua)?.account_get_id(&id))?;
+            let mut json = serde_json::to_value(&account).map_err(mlua::Error::external)?;
+            decode_field(&mut json, "wallet");
+            if let Some(user) = json.get_mut("user") {
+                decode_field(user, "metadata");
+                if let Some(id) = user.get("id").cloned() {
+                    user["user_id"] = id;
+                }
+            }
+            to_lua(lua, &json)
+        })?,
+    )?;
+    nk.set(
+        "users_get_id",
+        lua.create_function(|lua, ids: Value| {
+            let users = block(nk_of(lua)?.users_get_id(&strings(ids)?))?;
+            let list = lua.create_table()?;
+            for user in &users {
+                list.push(user_value(lua, user)?)?;
+            }
+            Ok(list)
+        })?,
+    )?;
+    nk.set(
+        "users_get_username",
+        lua.create_function(|lua, names: Value| {
+            let users = block(nk_of(lua)?.users_get_username(&strings(names)?))?;
+            let list = lua.create_table()?;
+            for user in &users {
+                list.push(user_value(lua, user)?)?;
+            }
+            Ok(list)
+        })?,
+    )?;
+    nk.set(
+        "account_delete_id",
+        lua.create_function(|lua, id: String| block(nk_of(lua)?.account_delete_id(&id)))?,
+    )?;
+    nk.set(
+        "match_create",
+        lua.create_function(|lua, (module, params): (String, Option<Value>)| {
+            let params = to_json(&params.unwrap_or(Value::Nil))?;
+            block(nk_of(lua)?.match_create(&module, params))
+        })?,
+    )?;
+    nk.set(
+        "match_get",
+        lua.create_function(|lua, id: String| match block(nk_of(lua)?.match_get(&id))? {
+            Some(m) => match_value(lua, &m),
+            None => Ok(Value::Nil),
+        })?,
+    )?;
+    nk.set(
+        "match_list",
+        lua.create_function(|lua, args: Variadic<Value>| {
+            let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::Nil);
+            let int = |v: Value| -> Option<i32> {
+                match v {
+                    Value::Integer(n) => Some(n as i32),
+                    Value::Number(n) => Some(n as i32),
+                    _ => None,
+                }
+            };
+            let text = |v: Value| -> Option<String> {
+                match v {
+                    Value::String(s) => Some(s.to_string_lossy()),
+                    _ => None,
+                }
+            };
+            let filter = MatchFilter {
+                limit: int(arg(0)).unwrap_or(1),
+                authoritative: match arg(1) {
+                    Value::Boolean(b) => Some(b),
+                    _ => None,
+                },
+                label: text(arg(2)),
+                min_size: int(arg(3)),
+                max_size: int(arg(4)),
+                query: text(arg(5)),
+            };
+            let matches = block(nk_of(lua)?.match_list(filter))?;
+            let list = lua.create_table()?;
+            for m in &matches {
+                list.push(match_value(lua, m)?)?;
+            }
+            Ok(list)
+        })?,
+    )?;
+    nk.set(
+        "match_signal",
+        lua.create_function(|lua, (id, data): (String, Option<String>)| {
+            block(nk_of(lua)?.match_signal(&id, &data.unwrap_or_default()))
+        })?,
+    )?;
+    Ok(())
+}
+
+/// A match as Nakama's Lua sees it: `match_id`, `authoritative`, `label`, `size`,
+/// `tick_rate`, `handler_name`.
+fn match_value(lua: &Lua, m: &tavern_runtime::api::Match) -> mlua::Result<Value> {
+    let t = lua.create_table()?;
+    t.set("match_id", m.match_id.as_str())?;
+    t.set("authoritative", m.authoritative)?;
+    t.set("label", m.label.clone().unwrap_or_default())?;
+    t.set("size", m.size)?;
+    t.set("tick_rate", m.tick_rate)?;
+    t.set("handler_name", m.handler_name.as_str())?;
+    Ok(Value::Table(t))
+}
