@@ -63,7 +63,7 @@ async fn manager(create_timeout: Duration) -> (Fake, OdinFleetManager, FleetCall
     settings.request_timeout = Duration::from_secs(2);
     settings.create_timeout = create_timeout;
     settings.poll_interval = Duration::from_millis(50);
-    settings.claim_settle = Duration::from_millis(150);
+    settings.claim_settle = Duration::from_millis(300);
     let client = OdinClient::new(&url, "fake-token", settings.request_timeout)
         .unwrap()
         .with_retry(RetryPolicy {
@@ -181,7 +181,7 @@ async fn get_tells_not_found_apart() {
 /// out instead of doubling up, and no callback is left behind.
 #[tokio::test]
 async fn concurrent_creates_claim_distinct_servers() {
-    let (fake, manager, callbacks) = manager(Duration::from_millis(1500)).await;
+    let (fake, manager, callbacks) = manager(Duration::from_secs(3)).await;
     for id in 1..=2 {
         fake.add_server(server(id, "idle", Some("10.0.0.1"), Some(30000 + id)));
     }

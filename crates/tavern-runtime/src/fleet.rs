@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -330,16 +331,25 @@ impl FleetCallbacks {
         }
     }
 
-    /// A fresh callback id: a time-based UUID whose node field identifies this node.
+    /// A fresh callback id: a time-based UUID whose node field identifies this node. Times
+    /// never repeat within the process, so ids do not either.
     pub fn generate_id(&self) -> String {
+        static LAST_TICKS: AtomicU64 = AtomicU64::new(0);
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         let ts = uuid::Timestamp::from_unix(uuid::NoContext, now.as_secs(), now.subsec_nanos());
-        // The clock sequence field gets random bits so ids made in the same tick differ.
+        let now_ticks = ts.to_gregorian().0;
+        let previous = LAST_TICKS
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(now_ticks.max(last + 1))
+            })
+            .unwrap_or(0);
+        let ticks = now_ticks.max(previous + 1);
+        // The clock sequence gets random bits so other processes on the node differ too.
         let random = uuid::Uuid::new_v4();
         let seq = u16::from_be_bytes([random.as_bytes()[0], random.as_bytes()[1]]) & 0x3fff;
-        let ts = uuid::Timestamp::from_gregorian_time(ts.to_gregorian().0, seq);
+        let ts = uuid::Timestamp::from_gregorian_time(ticks, seq);
         uuid::Uuid::new_v1(ts, &self.node_id).to_string()
     }
 
@@ -474,8 +484,8 @@ mod tests {
     fn ids_are_unique_and_name_the_node() {
         let a = FleetCallbacks::new("node-a");
         let b = FleetCallbacks::new("node-b");
-        let ids: std::collections::HashSet<_> = (0..1000).map(|_| a.generate_id()).collect();
-        assert_eq!(ids.len(), 1000);
+        let ids: std::collections::HashSet<_> = (0..10_000).map(|_| a.generate_id()).collect();
+        assert_eq!(ids.len(), 10_000);
         let node = |id: &str| id.rsplit('-').next().unwrap().to_owned();
         let first = a.generate_id();
         assert_eq!(node(&first), node(&a.generate_id()));

@@ -831,4 +831,102 @@ mod tests {
             ]
         );
     }
+
+    struct FakeFleet {
+        fail_init: bool,
+    }
+
+    impl FleetManager for FakeFleet {
+        fn init(&self, _nk: Nk, _callbacks: FleetCallbacks) -> Result<(), RuntimeError> {
+            if self.fail_init {
+                Err(RuntimeError::internal("no credentials"))
+            } else {
+                Ok(())
+            }
+        }
+        fn get(
+            &self,
+            id: String,
+        ) -> BoxFuture<'_, Result<crate::fleet::InstanceInfo, RuntimeError>> {
+            Box::pin(async move {
+                Ok(crate::fleet::InstanceInfo {
+                    id,
+                    ..Default::default()
+                })
+            })
+        }
+        fn list(
+            &self,
+            _: String,
+            _: i32,
+            _: String,
+        ) -> BoxFuture<'_, Result<crate::fleet::InstancePage, RuntimeError>> {
+            Box::pin(async { Ok(Default::default()) })
+        }
+        fn create(
+            &self,
+            _: crate::fleet::CreateRequest,
+            _: crate::fleet::CreateCallback,
+        ) -> BoxFuture<'_, Result<HashMap<String, String>, RuntimeError>> {
+            Box::pin(async { Ok(HashMap::new()) })
+        }
+        fn join(
+            &self,
+            _: String,
+            _: Vec<String>,
+            _: HashMap<String, String>,
+        ) -> BoxFuture<'_, Result<crate::fleet::JoinInfo, RuntimeError>> {
+            Box::pin(async { Ok(Default::default()) })
+        }
+        fn update(
+            &self,
+            _: String,
+            _: i32,
+            _: crate::fleet::Metadata,
+        ) -> BoxFuture<'_, Result<(), RuntimeError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn delete(&self, _: String) -> BoxFuture<'_, Result<(), RuntimeError>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn fleet_managers_are_registered_and_reached_through_nk() {
+        fn fleet_rpc(init: &mut Initializer) -> Result<(), RuntimeError> {
+            let seen = init.fleet().is_some();
+            init.register_rpc("fleet_get", move |_ctx, nk, id| async move {
+                let instance = nk.fleet()?.get(&id).await?;
+                Ok(format!("{seen}:{}", instance.id))
+            });
+            Ok(())
+        }
+        let modules = [Module::new("game", fleet_rpc)];
+        let ctx = |r: &Registry| r.context(ExecutionMode::Rpc);
+
+        let without = Registry::load(&modules, setup()).unwrap();
+        match without
+            .call_rpc(ctx(&without), "fleet_get", "7".into())
+            .await
+        {
+            Err(RpcError::Failed(e)) => assert_eq!(e.code, Code::FailedPrecondition),
+            other => panic!("{other:?}"),
+        }
+
+        let mut configured = setup();
+        configured.fleet_manager = Some(Arc::new(FakeFleet { fail_init: false }));
+        let with = Registry::load(&modules, configured).unwrap();
+        let answer = with.call_rpc(ctx(&with), "fleet_get", "7".into()).await;
+        assert_eq!(answer.unwrap(), "true:7");
+
+        fn registers_failing(init: &mut Initializer) -> Result<(), RuntimeError> {
+            init.register_fleet_manager(Arc::new(FakeFleet { fail_init: true }));
+            Ok(())
+        }
+        let err = Registry::load(&[Module::new("bad", registers_failing)], setup()).unwrap_err();
+        assert_eq!(
+            err.problems,
+            ["module bad: failed to run fleet manager init: no credentials"]
+        );
+    }
 }
