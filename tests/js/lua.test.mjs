@@ -1,10 +1,12 @@
 // Lua modules (tests/lua) run by the server from --runtime.path: RPCs, error codes, run_once,
 // require across files, the sandbox, hooks, Lua match handlers (ping-pong, tic-tac-toe played
 // to a win), the matchmaker hook in Lua, and the instruction budget stopping a runaway script
-// while other matches keep ticking. Plus a module with a syntax error stopping the start.
+// while other matches keep ticking, nk.http_request against a local HTTP server, nk.fleet_*
+// without a fleet manager. Plus a module with a syntax error stopping the start.
 
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -216,6 +218,61 @@ describe("Lua runtime", () => {
       assert.equal(JSON.parse(text((await again).data)).pong, "after crash");
     } finally {
       b.socket.disconnect(false);
+    }
+  });
+
+  test("nk.http_request sends GET and POST to a local server and returns code, headers, body", async () => {
+    const seen = [];
+    const upstream = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        seen.push({ method: req.method, url: req.url, header: req.headers["x-test"], body });
+        res.writeHead(req.method === "POST" ? 201 : 200, { "X-Reply": "yes", "Content-Type": "text/plain" });
+        res.end(req.method === "POST" ? `got ${body}` : "hello");
+      });
+    });
+    await new Promise((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${upstream.address().port}/path?q=1`;
+    try {
+      const session = await client.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+      const get = (await client.rpc(session, "lua_http", { url, method: "get", headers: { "X-Test": "a" } })).payload;
+      assert.equal(get.code, 200);
+      assert.equal(get.headers["x-reply"], "yes");
+      assert.equal(get.body, "hello");
+      const post = (await client.rpc(session, "lua_http", { url, method: "POST", headers: {}, body: "ping", timeout: 2000 }))
+        .payload;
+      assert.equal(post.code, 201);
+      assert.equal(post.body, "got ping");
+      assert.deepEqual(seen, [
+        { method: "GET", url: "/path?q=1", header: "a", body: "" },
+        { method: "POST", url: "/path?q=1", header: undefined, body: "ping" },
+      ]);
+      const tryCall = async (name, args) => (await client.rpc(session, "lua_try", { name, args })).payload;
+      const badMethod = await tryCall("http_request", [url, "trace", {}]);
+      assert.equal(badMethod.ok, false);
+      assert.match(badMethod.error, /expects method to be one of/);
+      const badHeader = await tryCall("http_request", [url, "get", { "X-Num": 1 }]);
+      assert.match(badHeader.error, /header values must be strings/);
+      const refused = await tryCall("http_request", ["http://127.0.0.1:1/", "get", {}]);
+      assert.match(refused.error, /HTTP request error/);
+    } finally {
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  });
+
+  test("nk.fleet_* without a fleet manager raise a clear Lua error", async () => {
+    const session = await client.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+    const calls = [
+      ["fleet_get", ["some-id"]],
+      ["fleet_list", ["", 10, ""]],
+      ["fleet_join", ["some-id", ["u1"], {}]],
+      ["fleet_create", [2, [], [], {}]],
+    ];
+    for (const [name, args] of calls) {
+      const res = (await client.rpc(session, "lua_try", { name, args })).payload;
+      assert.equal(res.ok, false, name);
+      assert.match(res.error, /no fleet manager is registered/, name);
     }
   });
 

@@ -12,7 +12,7 @@ use sha2::Digest;
 use tavern_runtime::{MatchFilter, RuntimeError};
 
 use crate::Key;
-use crate::convert::{to_json, to_lua};
+use crate::convert::{lua_to_serde, serde_to_lua, to_json, to_lua};
 use crate::sandbox::{Role, VmData};
 
 /// Builds the module table of one VM.
@@ -74,6 +74,8 @@ pub(crate) fn module(lua: &Lua) -> mlua::Result<Table> {
     encoding(lua, &nk)?;
     registrations(lua, &nk)?;
     server(lua, &nk)?;
+    outbound(lua, &nk)?;
+    fleet(lua, &nk)?;
     Ok(nk)
 }
 
@@ -433,4 +435,161 @@ fn match_value(lua: &Lua, m: &tavern_runtime::api::Match) -> mlua::Result<Value>
     t.set("tick_rate", m.tick_rate)?;
     t.set("handler_name", m.handler_name.as_str())?;
     Ok(Value::Table(t))
+}
+
+/// `nk.http_request(url, method, headers, content, timeout_ms)` -> `code, headers, body`, with
+/// Nakama's checks: a non-empty URL, one of six methods (any case), string header values and a
+/// 5000 ms limit when `timeout_ms` is missing or not positive. Failures are Lua errors.
+fn outbound(lua: &Lua, nk: &Table) -> mlua::Result<()> {
+    nk.set(
+        "http_request",
+        lua.create_function(
+            |lua,
+             (url, method, headers, content, timeout_ms): (
+                String,
+                String,
+                Option<Table>,
+                Option<mlua::LuaString>,
+                Option<i64>,
+            )| {
+                if url.is_empty() {
+                    return Err(mlua::Error::runtime(
+                        "bad argument #1 to http_request (expects URL string)",
+                    ));
+                }
+                let method = method.to_ascii_uppercase();
+                if !["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].contains(&method.as_str()) {
+                    return Err(mlua::Error::runtime(
+                        "bad argument #2 to http_request (expects method to be one of: \
+                         'get', 'post', 'put', 'patch', 'delete', 'head')",
+                    ));
+                }
+                let mut request = tavern_runtime::HttpRequest::new(&method, &url);
+                for pair in headers.iter().flat_map(|t| t.pairs::<Value, Value>()) {
+                    let (name, value) = pair?;
+                    let (Value::String(name), Value::String(value)) = (name, value) else {
+                        return Err(mlua::Error::runtime("HTTP header values must be strings"));
+                    };
+                    request
+                        .headers
+                        .insert(name.to_string_lossy(), value.to_string_lossy());
+                }
+                request.body = content.map(|c| c.to_string_lossy()).unwrap_or_default();
+                let timeout_ms = timeout_ms.filter(|&ms| ms > 0).unwrap_or(5000);
+                request.timeout = std::time::Duration::from_millis(timeout_ms as u64);
+                let nk = nk_of(lua)?;
+                let response = block(async {
+                    nk.http_request(request).await.map_err(|e| {
+                        RuntimeError::new(format!("HTTP request error: {}", e.message), e.code)
+                    })
+                })?;
+                let headers = lua.create_table()?;
+                for (name, value) in &response.headers {
+                    headers.set(name.as_str(), value.as_str())?;
+                }
+                Ok((response.status, headers, lua.create_string(&response.body)?))
+            },
+        )?,
+    )
+}
+
+/// The fleet manager (Go-only in Nakama) as `nk.fleet_get/list/join/create`, with the JSON
+/// names of the fleet types. Without a registered manager every call is a Lua error.
+fn fleet(lua: &Lua, nk: &Table) -> mlua::Result<()> {
+    fn manager(lua: &Lua) -> mlua::Result<tavern_runtime::Fleet> {
+        nk_of(lua)?
+            .fleet()
+            .map_err(|e| mlua::Error::runtime(e.message))
+    }
+    /// A list argument: `{}` (which converts as an object) and `nil` are empty.
+    fn list<T: serde::de::DeserializeOwned>(value: Value) -> mlua::Result<Vec<T>> {
+        match &value {
+            Value::Nil => Ok(Vec::new()),
+            Value::Table(t) if t.raw_len() == 0 => Ok(Vec::new()),
+            _ => lua_to_serde(&value),
+        }
+    }
+    nk.set(
+        "fleet_get",
+        lua.create_function(|lua, id: String| {
+            let instance = block(manager(lua)?.get(&id))?;
+            serde_to_lua(lua, &instance)
+        })?,
+    )?;
+    nk.set(
+        "fleet_list",
+        lua.create_function(
+            |lua, (query, limit, cursor): (Option<String>, Option<i32>, Option<String>)| {
+                let page = block(manager(lua)?.list(
+                    &query.unwrap_or_default(),
+                    limit.unwrap_or(10),
+                    &cursor.unwrap_or_default(),
+                ))?;
+                let instances = serde_to_lua(lua, &page.instances)?;
+                let cursor = (!page.cursor.is_empty()).then_some(page.cursor);
+                Ok((instances, cursor))
+            },
+        )?,
+    )?;
+    nk.set(
+        "fleet_join",
+        lua.create_function(
+            |lua, (id, user_ids, metadata): (String, Value, Option<Table>)| {
+                let mut meta = std::collections::HashMap::new();
+                for pair in metadata.iter().flat_map(|t| t.pairs::<Value, Value>()) {
+                    let (key, value) = pair?;
+                    let (Value::String(key), Value::String(value)) = (key, value) else {
+                        return Err(mlua::Error::runtime(
+                            "fleet_join metadata keys and values must be strings",
+                        ));
+                    };
+                    meta.insert(key.to_string_lossy(), value.to_string_lossy());
+                }
+                let join = block(manager(lua)?.join(&id, strings(user_ids)?, meta))?;
+                serde_to_lua(lua, &join)
+            },
+        )?,
+    )?;
+    nk.set(
+        "fleet_create",
+        lua.create_function(
+            |lua,
+             (max_players, user_ids, latencies, metadata, callback): (
+                i32,
+                Value,
+                Value,
+                Option<Table>,
+                Option<Function>,
+            )| {
+                if callback.is_some() {
+                    return Err(mlua::Error::runtime(
+                        "fleet_create does not take a callback in Lua; register the fleet \
+                         manager's completion handling in Rust",
+                    ));
+                }
+                let metadata = match metadata {
+                    Some(t) if t.raw_len() > 0 => {
+                        return Err(mlua::Error::runtime(
+                            "fleet_create metadata must be a table of keys",
+                        ));
+                    }
+                    Some(t) => lua_to_serde(&Value::Table(t))?,
+                    None => tavern_runtime::fleet::Metadata::new(),
+                };
+                let request = tavern_runtime::fleet::CreateRequest {
+                    max_players,
+                    user_ids: strings(user_ids)?,
+                    latencies: list(latencies)?,
+                    metadata,
+                };
+                let noop = tavern_runtime::fleet::create_callback(|_| async {});
+                let ids = block(manager(lua)?.create(request, noop))?;
+                let t = lua.create_table()?;
+                for (key, value) in ids {
+                    t.set(key, value)?;
+                }
+                Ok(t)
+            },
+        )?,
+    )
 }
