@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
 import { makeClient } from "./lib/client.mjs";
-import { HOST, freePort, sleep, startServer, uniqueName } from "./lib/server.mjs";
+import { HOST, freePort, repoRoot, sleep, startServer, uniqueName } from "./lib/server.mjs";
 
 /** Sample values by series text, e.g. `tavern_sessions` or `x_bucket{le="0.1"}`. */
 function parse(text) {
@@ -75,5 +75,34 @@ describe("prometheus metrics", () => {
     assert.equal(later.get("tavern_sessions"), 0);
     assert.equal(later.get("tavern_sockets"), 0);
     assert.ok(later.get("tavern_match_tick_lateness_seconds_count") > ticks);
+  });
+});
+
+describe("prometheus metrics with Lua modules", () => {
+  let server;
+  let metricsPort;
+
+  before(async () => {
+    metricsPort = await freePort();
+    server = await startServer({
+      label: "metrics-lua",
+      args: [
+        "--metrics.prometheus_port",
+        String(metricsPort),
+        "--runtime.path",
+        `${repoRoot}/tests/lua`,
+        "--runtime.lua_min_count",
+        "4",
+      ],
+    });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test("tavern_lua_vms counts the live Lua VMs, pooled ones included", async () => {
+    const response = await fetch(`http://${HOST}:${metricsPort}/metrics`);
+    const vms = parse(await response.text()).get("tavern_lua_vms");
+    assert.ok(vms >= 4, `tavern_lua_vms is ${vms}`);
   });
 });

@@ -75,7 +75,28 @@ pub(crate) fn new_vm(shared: &Arc<Shared>, role: Role) -> Result<Lua, String> {
         StdLib::PACKAGE | StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::OS | StdLib::JIT;
     let lua = Lua::new_with(libs, LuaOptions::new()).map_err(|e| e.to_string())?;
     build(&lua, shared, role).map_err(|e| describe(&e))?;
+    lua.set_app_data(LiveVm::new());
     Ok(lua)
+}
+
+/// Counts the VM in the `tavern_lua_vms` gauge while it lives: the VM drops its app data with
+/// itself. Without a metrics exporter the gauge goes nowhere.
+struct LiveVm;
+
+/// The gauge's name, as the server's metrics module exports it.
+const LUA_VMS: &str = "tavern_lua_vms";
+
+impl LiveVm {
+    fn new() -> LiveVm {
+        metrics::gauge!(LUA_VMS).increment(1.0);
+        LiveVm
+    }
+}
+
+impl Drop for LiveVm {
+    fn drop(&mut self) {
+        metrics::gauge!(LUA_VMS).decrement(1.0);
+    }
 }
 
 fn build(lua: &Lua, shared: &Arc<Shared>, role: Role) -> mlua::Result<()> {

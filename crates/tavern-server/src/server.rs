@@ -83,6 +83,11 @@ impl Server {
         let config = Arc::new(config);
         let db = open_database(&config).await?;
         info!(database = %describe_storage(&config), kind = db.kind(), "Database connected");
+        if config.metrics.prometheus_port != 0 {
+            // Before the modules load, so what they create (Lua VMs) is counted. A failure is
+            // reported when the metrics listener starts, which installs again.
+            let _ = crate::telemetry::install();
+        }
         let runtime = RuntimeHost::load(modules, &config, &db, fleet_manager)?;
         info!(modules = ?runtime.registry().modules(), "Runtime modules loaded");
         let host = if config.socket.address.is_empty() {

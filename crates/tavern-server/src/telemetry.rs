@@ -41,7 +41,7 @@ pub const MATCHMAKER_PASS: &str = "tavern_matchmaker_pass_duration_seconds";
 pub const MATCHMAKER_TIME_TO_MATCH: &str = "tavern_matchmaker_time_to_match_seconds";
 /// REST request latency, labelled by `route` and `method`.
 pub const API_REQUEST_DURATION: &str = "tavern_api_request_duration_seconds";
-/// Lua virtual machines alive (set by the Lua runtime; 0 without it).
+/// Lua virtual machines alive (kept by tavern-lua under this name; 0 without Lua modules).
 pub const LUA_VMS: &str = "tavern_lua_vms";
 
 /// Bucket bounds (seconds) of the match tick histograms.
@@ -68,7 +68,7 @@ pub struct Metrics {
     pub messages_out: Counter,
     pub matchmaker_pass: Histogram,
     pub matchmaker_time_to_match: Histogram,
-    /// For the Lua runtime to keep up to date.
+    /// Registered at install so the series shows 0 before any VM exists; tavern-lua updates it.
     pub lua_vms: Gauge,
     sessions: Gauge,
     matches_running: Gauge,
@@ -84,7 +84,7 @@ pub fn get() -> Option<&'static Metrics> {
 }
 
 /// Installs the process-wide recorder (once; later calls reuse it).
-fn install() -> Result<&'static (PrometheusHandle, Metrics), String> {
+pub(crate) fn install() -> Result<&'static (PrometheusHandle, Metrics), String> {
     if let Some(installed) = INSTALLED.get() {
         return Ok(installed);
     }
