@@ -13,6 +13,10 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 
+/// The same allocator as the server, so the load generator's own cost stays small.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use crate::cli::{Cli, Scenario};
 use crate::client::Endpoint;
 use crate::report::Report;

@@ -172,17 +172,18 @@ async fn run(endpoint: Arc<Endpoint>, target: &Target, args: Params) -> Result<R
                 Err(e) => {
                     shared.setup_failed.fetch_add(1, Ordering::Relaxed);
                     shared.counters.error(&format!("match setup: {e}"));
-                    return Latency::new();
+                    return Vec::new();
                 }
             };
             shared.matches_ready.fetch_add(1, Ordering::Relaxed);
             let (a, b, match_id) = pair;
-            let (mut la, lb) = tokio::join!(
-                play(&shared, a, &match_id, 2 * index),
-                play(&shared, b, &match_id, 2 * index + 1)
-            );
-            la.merge(&lb);
-            la
+            // A task per player, so one player's traffic never polls the other's socket.
+            let match_id = Arc::<str>::from(match_id);
+            let first = tokio::spawn(play(shared.clone(), a, match_id.clone(), 2 * index));
+            let second = tokio::spawn(play(shared.clone(), b, match_id, 2 * index + 1));
+            let mut samples = first.await.unwrap_or_default();
+            samples.extend(second.await.unwrap_or_default());
+            samples
         }));
     }
     let setup_deadline = Instant::now() + Duration::from_secs(60);
@@ -221,7 +222,9 @@ async fn run(endpoint: Arc<Endpoint>, target: &Target, args: Params) -> Result<R
             .await
             .map_err(|_| "a match did not finish in time".to_string())?
             .map_err(|e| format!("match task: {e}"))?;
-        latency.merge(&task_latency);
+        for micros in task_latency {
+            latency.record(Duration::from_micros(u64::from(micros)));
+        }
     }
     progress.abort();
 
@@ -338,22 +341,31 @@ async fn join(socket: &mut Socket, match_id: &str) -> Result<(), String> {
 }
 
 /// One player: waits for the start, sends at the configured rate until the end of the
-/// window, records the latency of every message received, drains, and closes.
-async fn play(shared: &Shared, mut socket: Socket, match_id: &str, player: u64) -> Latency {
-    let mut latency = Latency::new();
+/// window, records the latency (µs) of every message received, drains, and closes. The
+/// samples stay in a small vector until the end so the hot loop touches little memory.
+async fn play(
+    shared: Arc<Shared>,
+    mut socket: Socket,
+    match_id: Arc<str>,
+    player: u64,
+) -> Vec<u32> {
+    let mut samples = Vec::new();
     let mut go = shared.go.clone();
     let t0 = tokio::select! {
         started = go.wait_for(Option::is_some) => match started {
             Ok(t0) => t0.expect("waited for Some"),
-            Err(_) => return latency,
+            Err(_) => return samples,
         },
         lost = socket.receive_until_error() => {
             shared.counters.error(&format!("socket lost before start: {lost}"));
-            return latency;
+            return samples;
         }
     };
     let end = t0 + shared.duration;
-    let drain_end = end + DRAIN;
+    let drain_end = tokio::time::sleep_until((end + DRAIN).into());
+    tokio::pin!(drain_end);
+    let expected = shared.duration.as_secs_f64() / shared.period.as_secs_f64();
+    samples.reserve(expected as usize + 1);
     // Spread the players' send instants over one period: evenly for relayed matches; at
     // random for authoritative ones, so the send phase is independent of the match's tick
     // phase (which follows the order the matches were created in).
@@ -365,11 +377,16 @@ async fn play(shared: &Shared, mut socket: Socket, match_id: &str, player: u64) 
     let offset = shared.period.mul_f64(share);
     let mut ticker = tokio::time::interval_at((t0 + offset).into(), shared.period);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut sending = true;
     // Bounded: every iteration either sends (at most duration x rate times), receives one
-    // envelope, or ends the loop at `drain_end`.
+    // envelope, or ends the loop at the drain deadline.
     loop {
         tokio::select! {
-            _ = ticker.tick(), if Instant::now() < end => {
+            _ = ticker.tick(), if sending => {
+                if Instant::now() >= end {
+                    sending = false;
+                    continue;
+                }
                 let mut data = vec![0u8; shared.payload];
                 let stamp = u64::try_from(shared.base.elapsed().as_micros()).unwrap_or(u64::MAX);
                 data[..8].copy_from_slice(&stamp.to_le_bytes());
@@ -396,7 +413,8 @@ async fn play(shared: &Shared, mut socket: Socket, match_id: &str, player: u64) 
                     match header(&data.data) {
                         Some((stamp, from)) if (from == player) == shared.own_messages => {
                             let sent_at = Duration::from_micros(stamp);
-                            latency.record(shared.base.elapsed().saturating_sub(sent_at));
+                            let micros = shared.base.elapsed().saturating_sub(sent_at).as_micros();
+                            samples.push(u32::try_from(micros).unwrap_or(u32::MAX));
                             shared.counters.op();
                         }
                         Some(_) => {
@@ -411,11 +429,11 @@ async fn play(shared: &Shared, mut socket: Socket, match_id: &str, player: u64) 
                     break;
                 }
             },
-            _ = tokio::time::sleep_until(drain_end.into()) => break,
+            _ = &mut drain_end => break,
         }
     }
     socket.close().await;
-    latency
+    samples
 }
 
 /// The send time (µs since the run's base) and sender index at the head of a payload.

@@ -3,16 +3,17 @@
 //! between. A callback that errs or panics ends this match only.
 
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 use std::time::Duration;
 
 use tavern_runtime::matches::{
     Dispatcher, Flow, JoinDecision, MatchContext, MatchCore, MatchMessage,
 };
 use tavern_runtime::{Presence, RuntimeError};
-use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::{Instant, MissedTickBehavior, Sleep};
 use uuid::Uuid;
 
 use super::output::Sink;
@@ -44,8 +45,6 @@ pub(super) fn spawn(
     entry: Arc<MatchEntry>,
     ctx: MatchContext,
     core: Box<dyn MatchCore>,
-    calls: mpsc::Receiver<Call>,
-    inputs: mpsc::Receiver<MatchMessage>,
 ) {
     let engine = Engine {
         state,
@@ -56,54 +55,72 @@ pub(super) fn spawn(
         tick: 0,
         empty_ticks: 0,
     };
-    tokio::spawn(engine.run(calls, inputs));
+    tokio::spawn(engine.run());
+}
+
+/// What woke the match task.
+enum Wake {
+    Calls,
+    Tick(Instant),
+    GraceOver,
 }
 
 impl Engine {
-    async fn run(
-        mut self,
-        mut calls: mpsc::Receiver<Call>,
-        mut inputs: mpsc::Receiver<MatchMessage>,
-    ) {
+    async fn run(mut self) {
         let period = Duration::from_secs_f64(1.0 / f64::from(self.entry.tick_rate));
         let mut ticker = tokio::time::interval_at(Instant::now() + period, period);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        let mut grace_deadline: Option<Instant> = None;
-        let input_capacity = inputs.max_capacity();
+        let mut grace: Option<Pin<Box<Sleep>>> = None;
         let end = loop {
-            let step = tokio::select! {
-                biased;
-                call = calls.recv() => match call {
-                    Some(Call::Terminate { grace_seconds }) => {
-                        grace_deadline = Some(Instant::now() + Duration::from_secs(u64::from(grace_seconds)));
-                        self.terminate(grace_seconds)
-                    }
-                    Some(call) => self.handle_call(call),
-                    None => Err(End::Normal),
-                },
-                scheduled = ticker.tick() => {
+            // Calls first (a join attempt is answered before the next tick), then the tick.
+            let wake = std::future::poll_fn(|cx| {
+                if self.entry.mailbox.poll_calls(cx).is_ready() {
+                    return Poll::Ready(Wake::Calls);
+                }
+                if let Poll::Ready(scheduled) = ticker.poll_tick(cx) {
+                    return Poll::Ready(Wake::Tick(scheduled));
+                }
+                match grace.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
+                    Some(Poll::Ready(())) => Poll::Ready(Wake::GraceOver),
+                    _ => Poll::Pending,
+                }
+            })
+            .await;
+            let step = match wake {
+                Wake::Calls => self.handle_calls(&mut grace),
+                Wake::Tick(scheduled) => {
                     let started = Instant::now();
-                    let mut messages = Vec::new();
-                    while messages.len() < input_capacity {
-                        match inputs.try_recv() {
-                            Ok(m) => messages.push(m),
-                            Err(_) => break,
-                        }
-                    }
+                    let messages = self.entry.mailbox.take_inputs();
                     let step = self.run_tick(messages);
                     if let Some(metrics) = crate::telemetry::get() {
-                        metrics.tick_lateness.record(started.saturating_duration_since(scheduled).as_secs_f64());
-                        metrics.tick_duration.record(started.elapsed().as_secs_f64());
+                        metrics
+                            .tick_lateness
+                            .record(started.saturating_duration_since(scheduled).as_secs_f64());
+                        metrics
+                            .tick_duration
+                            .record(started.elapsed().as_secs_f64());
                     }
                     step
                 }
-                _ = sleep_until_opt(grace_deadline) => Err(End::Normal),
+                Wake::GraceOver => Err(End::Normal),
             };
             if let Err(end) = step {
                 break end;
             }
         };
         self.finish(end);
+    }
+
+    /// Handles the calls waiting, in order; stops at the first that ends the match.
+    fn handle_calls(&mut self, grace: &mut Option<Pin<Box<Sleep>>>) -> Result<(), End> {
+        for call in self.entry.mailbox.take_calls() {
+            if let Call::Terminate { grace_seconds } = call {
+                let deadline = Instant::now() + Duration::from_secs(u64::from(grace_seconds));
+                *grace = Some(Box::pin(tokio::time::sleep_until(deadline)));
+            }
+            self.handle_call(call)?;
+        }
+        Ok(())
     }
 
     /// Runs one callback with a dispatcher, catching panics, then applies its effects.
@@ -305,13 +322,6 @@ impl Engine {
         } else {
             tracing::debug!(match_id = %self.ctx.match_id, "match ended");
         }
-    }
-}
-
-async fn sleep_until_opt(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
 

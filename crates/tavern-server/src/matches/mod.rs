@@ -3,6 +3,7 @@
 
 mod engine;
 mod listing;
+mod mailbox;
 pub mod output;
 
 use std::collections::HashMap;
@@ -13,10 +14,11 @@ use std::time::Duration;
 use tavern_query::{Document, Index};
 use tavern_runtime::matches::{MatchContext, MatchFactory, MatchMessage};
 use tavern_runtime::{Presence, RuntimeError};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 pub use listing::ListRequest;
+use mailbox::Mailbox;
 
 use crate::state::AppState;
 
@@ -64,8 +66,7 @@ struct MatchEntry {
     create_time_ms: i64,
     label: RwLock<String>,
     size: AtomicUsize,
-    calls: mpsc::Sender<Call>,
-    inputs: mpsc::Sender<MatchMessage>,
+    mailbox: Mailbox,
 }
 
 /// Every running authoritative match on this node.
@@ -153,8 +154,6 @@ impl MatchRegistry {
         };
         let created = factory(ctx.clone(), params)?;
         let match_config = &state.config.match_;
-        let (calls_tx, calls_rx) = mpsc::channel(match_config.call_queue_size.max(1));
-        let (inputs_tx, inputs_rx) = mpsc::channel(match_config.input_queue_size.max(1));
         let entry = Arc::new(MatchEntry {
             id,
             handler_name: handler_name.to_owned(),
@@ -162,8 +161,7 @@ impl MatchRegistry {
             create_time_ms: crate::storage::now_unix_millis(),
             label: RwLock::new(created.label.clone()),
             size: AtomicUsize::new(0),
-            calls: calls_tx,
-            inputs: inputs_tx,
+            mailbox: Mailbox::new(match_config.call_queue_size, match_config.input_queue_size),
         });
         registry.index_label(&entry, &created.label);
         registry
@@ -171,7 +169,7 @@ impl MatchRegistry {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id, entry.clone());
-        engine::spawn(state.clone(), entry, ctx, created.core, calls_rx, inputs_rx);
+        engine::spawn(state.clone(), entry, ctx, created.core);
         Ok(format!("{id}.{}", registry.node))
     }
 
@@ -188,8 +186,8 @@ impl MatchRegistry {
         };
         let (reply, answer) = oneshot::channel();
         if entry
-            .calls
-            .try_send(Call::JoinAttempt {
+            .mailbox
+            .call(Call::JoinAttempt {
                 presence,
                 metadata,
                 reply,
@@ -210,7 +208,7 @@ impl MatchRegistry {
     /// Queues client data for the match's next tick; dropped when the input queue is full.
     pub fn send_data(&self, id: Uuid, node: &str, message: MatchMessage) {
         if let Some(entry) = self.entry(id, node)
-            && entry.inputs.try_send(message).is_err()
+            && entry.mailbox.input(message).is_err()
         {
             tracing::warn!(match_id = %id, "match input queue full, message dropped");
         }
@@ -219,7 +217,7 @@ impl MatchRegistry {
     /// Presences left the match's stream (leave, disconnect or kick).
     pub fn presences_left(&self, id: Uuid, presences: Vec<Presence>) {
         if let Some(entry) = self.read().get(&id)
-            && entry.calls.try_send(Call::Leave(presences)).is_err()
+            && entry.mailbox.call(Call::Leave(presences)).is_err()
         {
             tracing::warn!(match_id = %id, "match call queue full, leave not delivered");
         }
@@ -232,8 +230,8 @@ impl MatchRegistry {
             .ok_or_else(|| RuntimeError::not_found("match not found"))?;
         let (reply, answer) = oneshot::channel();
         entry
-            .calls
-            .try_send(Call::Signal { data, reply })
+            .mailbox
+            .call(Call::Signal { data, reply })
             .map_err(|_| {
                 RuntimeError::new("match is busy", tavern_runtime::Code::ResourceExhausted)
             })?;
@@ -251,7 +249,7 @@ impl MatchRegistry {
     pub fn terminate_all(&self, grace_seconds: u32) {
         self.stopping.store(true, Ordering::Release);
         for entry in self.read().values() {
-            let _ = entry.calls.try_send(Call::Terminate { grace_seconds });
+            let _ = entry.mailbox.call(Call::Terminate { grace_seconds });
         }
     }
 

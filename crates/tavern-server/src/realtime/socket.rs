@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tavern_proto::realtime::Envelope;
 use tokio::time::{Instant, sleep_until, timeout};
 
@@ -138,13 +138,22 @@ async fn read_loop(
     mut stream: SplitStream<WebSocket>,
 ) {
     let pong_wait = Duration::from_millis(state.config.socket.pong_wait_ms);
-    let mut deadline = Instant::now() + pong_wait;
+    // The pong deadline moves with every frame; the timer is re-armed only when it fires
+    // (lazily), not once per frame.
+    let mut last_frame = Instant::now();
+    let deadline = sleep_until(last_frame + pong_wait);
+    tokio::pin!(deadline);
     let closed = session_closed(session);
     tokio::pin!(closed);
     loop {
         let frame = tokio::select! {
             frame = stream.next() => frame,
-            _ = sleep_until(deadline) => {
+            _ = &mut deadline => {
+                let due = last_frame + pong_wait;
+                if Instant::now() < due {
+                    deadline.as_mut().reset(due);
+                    continue;
+                }
                 tracing::debug!(session_id = %session.id(), "no pong within the wait, closing");
                 session.close(CloseReason::SERVER_DISCONNECT);
                 return;
@@ -161,7 +170,7 @@ async fn read_loop(
             }
             Some(Ok(frame)) => frame,
         };
-        deadline = Instant::now() + pong_wait;
+        last_frame = Instant::now();
         let decoded = match (frame, session.info.format) {
             (Message::Text(text), Format::Json) => Envelope::from_json(text.as_str()),
             (Message::Binary(bytes), Format::Protobuf) => Envelope::from_protobuf(&bytes),
@@ -243,16 +252,13 @@ async fn write_loop(
             },
             _ = ping.tick() => Message::Ping(Default::default()),
         };
-        if !matches!(timeout(write_wait, sink.send(message)).await, Ok(Ok(()))) {
+        if !send_within(&mut sink, message, write_wait).await {
             return;
         }
     };
     if reason.drain {
         while let Ok(outbound) = queues.outgoing.try_recv() {
-            if !matches!(
-                timeout(write_wait, sink.send(outbound.message(format))).await,
-                Ok(Ok(()))
-            ) {
+            if !send_within(&mut sink, outbound.message(format), write_wait).await {
                 return;
             }
         }
@@ -263,4 +269,20 @@ async fn write_loop(
     }));
     let _ = timeout(write_wait, sink.send(close)).await;
     let _ = timeout(write_wait, sink.close()).await;
+}
+
+/// Sends one message, failing if it takes longer than `write_wait`. Most sends complete on
+/// their first poll (the socket buffer has room), so the timer is armed only for one that
+/// has to wait.
+async fn send_within(
+    sink: &mut SplitSink<WebSocket, Message>,
+    message: Message,
+    write_wait: Duration,
+) -> bool {
+    let send = sink.send(message);
+    tokio::pin!(send);
+    match (&mut send).now_or_never() {
+        Some(result) => result.is_ok(),
+        None => matches!(timeout(write_wait, send).await, Ok(Ok(()))),
+    }
 }
