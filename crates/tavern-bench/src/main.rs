@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 
-/// The same allocator as the server, so the load generator's own cost stays small.
+/// mimalloc: cheaper than glibc's malloc for the small per-message buffers the players
+/// allocate on two threads, so the load generator leaves more of the machine to the server
+/// it measures. (The server keeps the system allocator; docs/PERFORMANCE.md says why.)
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -5,11 +5,6 @@ mod play;
 
 use std::process::ExitCode;
 
-/// mimalloc instead of the system allocator: the message path allocates small, short-lived
-/// buffers from two threads, where glibc's malloc spends noticeably more (docs/PERFORMANCE.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let modules: Vec<_> = tavern_examples::MODULES
         .iter()
