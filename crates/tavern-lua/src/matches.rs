@@ -1,6 +1,7 @@
 //! Lua match handlers: a module returning a table of `match_*` functions, run in the match's
-//! own VM on the same engine as Rust handlers. Lua runs inside `block_in_place`, so the async
-//! worker's other tasks move to another thread while a callback runs.
+//! own VM on the same engine as Rust handlers. Their factory carries the Lua match threads as
+//! its executor, so the server creates each match and runs every callback there, never on an
+//! async worker.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use mlua::{Function, Lua, Table, Value};
 use tavern_runtime::matches::{
     CreatedMatch, Dispatcher, Flow, JoinDecision, MAX_LABEL_BYTES, MatchContext, MatchCore,
-    MatchFactory, MatchMessage, TICK_RATE_RANGE,
+    MatchExecutor, MatchFactory, MatchMessage, TICK_RATE_RANGE,
 };
 use tavern_runtime::{Presence, RuntimeError};
 
@@ -28,22 +29,16 @@ const CALLBACKS: [&str; 7] = [
     "match_signal",
 ];
 
-/// Runs Lua off the async workers: inside `block_in_place` on a multi-threaded runtime,
-/// directly anywhere else (a blocking thread, a test).
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
-}
-
-/// The factory of the match handler named after Lua module `name`.
-pub(crate) fn factory(shared: Arc<Shared>, name: String) -> MatchFactory {
-    Arc::new(move |ctx: MatchContext, params: &serde_json::Value| {
-        blocking(|| LuaMatch::create(&shared, &name, &ctx, params))
+/// The factory of the match handler named after Lua module `name`, run by `executor`.
+pub(crate) fn factory(
+    shared: Arc<Shared>,
+    name: String,
+    executor: Arc<dyn MatchExecutor>,
+) -> MatchFactory {
+    MatchFactory::new(move |ctx: MatchContext, params: &serde_json::Value| {
+        LuaMatch::create(&shared, &name, &ctx, params)
     })
+    .with_executor(executor)
 }
 
 /// A running Lua match: its VM, the module's callbacks, the `ctx` table and the state.
@@ -142,7 +137,7 @@ impl LuaMatch {
         read: impl FnOnce(&mut Self, mlua::MultiValue) -> Result<R, RuntimeError>,
     ) -> Result<R, RuntimeError> {
         let lua = self.lua.clone();
-        let out = blocking(|| {
+        let out = (|| {
             let function: Function = self
                 .callbacks
                 .raw_get(name)
@@ -213,7 +208,7 @@ impl LuaMatch {
                 invoke::<mlua::MultiValue>(&lua, &function, args)
             })
             .map_err(|e| error_of(&e))
-        })?;
+        })()?;
         read(self, out)
     }
 

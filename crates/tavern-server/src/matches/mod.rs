@@ -128,7 +128,8 @@ impl MatchRegistry {
     }
 
     /// Creates and starts a match of a registered handler; returns its id `<uuid>.<node>`.
-    pub fn create(
+    /// A handler with an executor is created there, the caller awaiting it.
+    pub async fn create(
         state: &Arc<AppState>,
         handler_name: &str,
         params: &serde_json::Value,
@@ -151,7 +152,20 @@ impl MatchRegistry {
             handler_name: handler_name.to_owned(),
             env: Arc::new(state.config.runtime.env.clone()),
         };
-        let created = factory(ctx.clone(), params)?;
+        let executor = factory.executor().cloned();
+        let created = match &executor {
+            None => factory.create(ctx.clone(), params)?,
+            Some(executor) => {
+                let (done, created) = oneshot::channel();
+                let (ctx, params) = (ctx.clone(), params.clone());
+                executor.execute(Box::new(move || {
+                    let _ = done.send(factory.create(ctx, &params));
+                }));
+                created
+                    .await
+                    .map_err(|_| RuntimeError::internal("match creation did not finish"))??
+            }
+        };
         let match_config = &state.config.match_;
         let (calls_tx, calls_rx) = mpsc::channel(match_config.call_queue_size.max(1));
         let (inputs_tx, inputs_rx) = mpsc::channel(match_config.input_queue_size.max(1));
@@ -171,7 +185,15 @@ impl MatchRegistry {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id, entry.clone());
-        engine::spawn(state.clone(), entry, ctx, created.core, calls_rx, inputs_rx);
+        engine::spawn(
+            state.clone(),
+            entry,
+            ctx,
+            created.core,
+            executor,
+            calls_rx,
+            inputs_rx,
+        );
         Ok(format!("{id}.{}", registry.node))
     }
 
