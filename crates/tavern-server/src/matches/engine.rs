@@ -122,13 +122,14 @@ impl Engine {
         + 'static,
     ) -> Result<T, End> {
         let deferred_limit = self.state.config.match_.deferred_queue_size;
-        let (result, (kicks, label)) = if self.executor.is_none() {
-            let core = self.core.as_deref_mut().ok_or_else(lost)?;
-            let sink = Sink::new(&self.state, &self.ctx.match_id, &self.presences);
-            let result = run_callback(core, &sink, deferred_limit, callback);
-            (result, effects(sink))
-        } else {
-            Box::pin(self.offload(deferred_limit, callback)).await?
+        let (result, (kicks, label)) = match self.executor.clone() {
+            None => {
+                let core = self.core.as_deref_mut().ok_or_else(lost)?;
+                let sink = Sink::new(&self.state, &self.ctx.match_id, &self.presences);
+                let result = run_callback(core, &sink, deferred_limit, callback);
+                (result, effects(sink))
+            }
+            Some(executor) => Box::pin(self.offload(&*executor, deferred_limit, callback)).await?,
         };
         if let Some(label) = label {
             self.state.matches.update_label(&self.entry, label);
@@ -156,12 +157,12 @@ impl Engine {
     /// come back with the result; the task waits without holding a worker.
     async fn offload<T: Send + 'static>(
         &mut self,
+        executor: &dyn MatchExecutor,
         deferred_limit: usize,
         callback: impl FnOnce(&mut dyn MatchCore, &mut Dispatcher) -> Result<T, RuntimeError>
         + Send
         + 'static,
     ) -> Result<(std::thread::Result<Result<T, RuntimeError>>, Effects), End> {
-        let executor = self.executor.clone().ok_or_else(lost)?;
         let mut core = self.core.take().ok_or_else(lost)?;
         let state = self.state.clone();
         let match_id = self.ctx.match_id.clone();
