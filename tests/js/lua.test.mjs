@@ -2,7 +2,8 @@
 // require across files, the sandbox, hooks, Lua match handlers (ping-pong, tic-tac-toe played
 // to a win), the matchmaker hook in Lua, and the instruction budget stopping a runaway script
 // while other matches keep ticking, nk.http_request against a local HTTP server, nk.fleet_*
-// without a fleet manager. Plus a module with a syntax error stopping the start.
+// without a fleet manager, the Lua echo match. Plus shutdown calling a Lua match's terminate, and a
+// module with a syntax error stopping the start.
 
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -40,7 +41,8 @@ describe("Lua runtime", () => {
   before(async () => {
     server = await startServer({
       label: "lua",
-      args: ["--runtime.path", luaPath, "--matchmaker.interval_sec", "1", "--runtime.lua_instruction_budget", "5000000"],
+      args: ["--runtime.path", luaPath, "--matchmaker.interval_sec", "1", "--runtime.lua_instruction_budget", "5000000",
+        "--runtime.lua_match_threads", "1"],
     });
     client = makeClient(server);
   });
@@ -178,6 +180,43 @@ describe("Lua runtime", () => {
     } finally {
       a.socket.disconnect(false);
     }
+  });
+
+  test("the Lua echo match: op 2 back to its sender only, op 1 to both players", async () => {
+    const a = await player();
+    const b = await player();
+    try {
+      const res = await client.rpc(a.session, "create_lua_echo_match", { tick_rate: 20 });
+      const matchId = res.payload.match_id;
+      assert.match(matchId, /^[0-9a-f-]{36}\.nakama$/);
+      await a.socket.joinMatch(matchId);
+      await b.socket.joinMatch(matchId);
+      const seenByA = [];
+      const seenByB = [];
+      a.socket.onmatchdata = (m) => seenByA.push([m.op_code, text(m.data)]);
+      b.socket.onmatchdata = (m) => seenByB.push([m.op_code, text(m.data)]);
+      await a.socket.sendMatchState(matchId, 2, "from a");
+      await b.socket.sendMatchState(matchId, 2, "from b");
+      await b.socket.sendMatchState(matchId, 1, "to all");
+      const deadline = Date.now() + WAIT_MS;
+      while ((seenByA.length < 2 || seenByB.length < 2) && Date.now() < deadline) {
+        await sleep(20);
+      }
+      await sleep(200);
+      assert.deepEqual(seenByA.sort(), [[1, "to all"], [2, "from a"]]);
+      assert.deepEqual(seenByB.sort(), [[1, "to all"], [2, "from b"]]);
+    } finally {
+      a.socket.disconnect(false);
+      b.socket.disconnect(false);
+    }
+  });
+
+  test("a Lua match callback creates another Lua match, with a single match thread", async () => {
+    const session = await client.authenticateDevice(uniqueName("dev"), true);
+    const res = await client.rpc(session, "echo_lua_spawn", {});
+    assert.match(res.payload.match_id, /^[0-9a-f-]{36}\.nakama$/);
+    assert.match(res.payload.spawned, /^[0-9a-f-]{36}\.nakama$/);
+    assert.notEqual(res.payload.spawned, res.payload.match_id);
   });
 
   test("a runaway match loop ends that match only; another match keeps ticking", async () => {
@@ -320,6 +359,26 @@ describe("Lua runtime", () => {
       b.socket.disconnect(false);
     }
   });
+});
+
+test("SIGTERM calls a Lua match's terminate on its thread; players receive its broadcast", async () => {
+  const server = await startServer({
+    label: "lua-shutdown",
+    args: ["--runtime.path", luaPath, "--shutdown_grace_sec", "2"],
+  });
+  const client = makeClient(server);
+  const session = await client.authenticateDevice(uniqueName("dev"), true);
+  const socket = client.createSocket(false, false);
+  await socket.connect(session, false);
+  const res = await client.rpc(session, "create_lua_echo_match", {});
+  await socket.joinMatch(res.payload.match_id);
+  const notice = nextEvent(socket, "onmatchdata", (e) => Number(e.op_code) === 99 && e);
+  const stopped = server.stop();
+  const got = await notice;
+  assert.deepEqual(JSON.parse(text(got.data)), { grace_seconds: 2 });
+  const exit = await server.exited;
+  await stopped;
+  assert.equal(exit.code, 0, JSON.stringify(exit));
 });
 
 test("a Lua module with a syntax error stops the start with its file and line", async () => {

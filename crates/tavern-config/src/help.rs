@@ -31,6 +31,10 @@ fn notes() -> Vec<(&'static str, String)> {
             "runtime.lua_instruction_budget",
             "per Lua call or match callback; 0: no limit".to_owned(),
         ),
+        (
+            "runtime.lua_match_threads",
+            "threads running Lua match callbacks; 0: one per CPU".to_owned(),
+        ),
         ("socket.response_headers", "Name=Value".to_owned()),
         ("socket.address", "empty: every interface".to_owned()),
         ("metrics.prometheus_port", "0: off".to_owned()),

@@ -248,6 +248,8 @@ pub struct Runtime {
     /// Lua instructions one call (an RPC, a hook, one match callback) may run before it is
     /// stopped with an error; 0: no limit.
     pub lua_instruction_budget: u64,
+    /// Threads that run Lua match callbacks, shared by every Lua match; 0: one per CPU.
+    pub lua_match_threads: usize,
     pub event_queue_size: usize,
     pub event_queue_workers: usize,
 }
@@ -266,6 +268,7 @@ impl Default for Runtime {
             lua_api_stacktrace: false,
             lua_memory_limit_mb: 32,
             lua_instruction_budget: 50_000_000,
+            lua_match_threads: 0,
             event_queue_size: 65_536,
             event_queue_workers: 8,
         }

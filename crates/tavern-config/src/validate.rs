@@ -207,6 +207,7 @@ impl Config {
             128,
             MAX_QUEUE,
         )?;
+        range("runtime.lua_match_threads", r.lua_match_threads, 0, 1024)?;
         range("runtime.event_queue_size", r.event_queue_size, 1, MAX_QUEUE)?;
         range(
             "runtime.event_queue_workers",

@@ -90,6 +90,7 @@ fn defaults_match_nakama() {
         (16, 48, 128, 512)
     );
     assert!(r.lua_read_only_globals && !r.lua_api_stacktrace);
+    assert_eq!(r.lua_match_threads, 0);
     assert_eq!((r.event_queue_size, r.event_queue_workers), (65_536, 8));
 
     let m = &c.match_;

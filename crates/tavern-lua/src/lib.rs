@@ -7,7 +7,8 @@
 //! registration wins over Lua's, Lua's wins over a bundled example's. Calls run on a pool of
 //! VMs (`runtime.lua_min_count`..`lua_max_count`) on blocking threads, never on the async
 //! workers. Every module name is also a match handler name: `match_create` gives the match its
-//! own VM that `require`s the module and calls its `match_*` functions.
+//! own VM that `require`s the module and calls its `match_*` functions, on threads of the Lua
+//! runtime's own (`runtime.lua_match_threads`), which the server awaits.
 //!
 //! Each VM has a memory limit and an instruction budget per call, so a runaway script ends its
 //! own call or match only.
@@ -20,12 +21,14 @@ mod modules;
 mod nakama;
 mod pool;
 mod sandbox;
+mod threads;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use mlua::Lua;
+use tavern_runtime::matches::MatchExecutor;
 use tavern_runtime::registry::{LoadError, Registry};
 use tavern_runtime::{Nk, Origin};
 
@@ -42,6 +45,8 @@ pub struct LuaSettings {
     pub memory_limit: usize,
     /// Lua instructions one call (an RPC, a hook, one match callback) may run; 0 for no limit.
     pub instruction_budget: u64,
+    /// Threads that run Lua match callbacks (`runtime.lua_match_threads`); 0: one per CPU.
+    pub match_threads: usize,
 }
 
 /// Where a registration made by Lua code points.
@@ -125,6 +130,8 @@ pub fn load_into(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
+    let match_threads: Arc<dyn MatchExecutor> =
+        Arc::new(threads::MatchThreads::new(shared.settings.match_threads));
     registry.extend("lua", Origin::Lua, |init| {
         for key in keys {
             calls::register(init, &shared, key);
@@ -132,7 +139,7 @@ pub fn load_into(
         for module in &shared.modules {
             init.register_match_factory(
                 &module.name,
-                matches::factory(shared.clone(), module.name.clone()),
+                matches::factory(shared.clone(), module.name.clone(), match_threads.clone()),
             );
         }
         Ok(())

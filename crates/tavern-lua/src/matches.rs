@@ -1,15 +1,16 @@
 //! Lua match handlers: a module returning a table of `match_*` functions, run in the match's
-//! own VM on the same engine as Rust handlers. Lua runs inside `block_in_place`, so the async
-//! worker's other tasks move to another thread while a callback runs.
+//! own VM on the same engine as Rust handlers. Their factory carries the Lua match threads as
+//! its executor, so the server creates each match and runs every callback there, never on an
+//! async worker.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use mlua::{Function, Lua, Table, Value};
 use tavern_runtime::matches::{
     CreatedMatch, Dispatcher, Flow, JoinDecision, MAX_LABEL_BYTES, MatchContext, MatchCore,
-    MatchFactory, MatchMessage, TICK_RATE_RANGE,
+    MatchExecutor, MatchFactory, MatchMessage, TICK_RATE_RANGE,
 };
 use tavern_runtime::{Presence, RuntimeError};
 
@@ -28,30 +29,124 @@ const CALLBACKS: [&str; 7] = [
     "match_signal",
 ];
 
-/// Runs Lua off the async workers: inside `block_in_place` on a multi-threaded runtime,
-/// directly anywhere else (a blocking thread, a test).
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
-}
-
-/// The factory of the match handler named after Lua module `name`.
-pub(crate) fn factory(shared: Arc<Shared>, name: String) -> MatchFactory {
-    Arc::new(move |ctx: MatchContext, params: &serde_json::Value| {
-        blocking(|| LuaMatch::create(&shared, &name, &ctx, params))
+/// The factory of the match handler named after Lua module `name`, run by `executor`.
+pub(crate) fn factory(
+    shared: Arc<Shared>,
+    name: String,
+    executor: Arc<dyn MatchExecutor>,
+) -> MatchFactory {
+    MatchFactory::new(move |ctx: MatchContext, params: &serde_json::Value| {
+        LuaMatch::create(&shared, &name, &ctx, params)
     })
+    .with_executor(executor)
 }
 
-/// A running Lua match: its VM, the module's callbacks, the `ctx` table and the state.
+/// The registry key of a match VM's `ctx` table.
+const MATCH_CTX: &str = "tavern_match_ctx";
+
+/// A running Lua match: its VM, the module's callbacks, the `ctx` table, the `dispatcher`
+/// table (made once, pointed at each call's dispatcher through `current`) and the state.
 struct LuaMatch {
     lua: Lua,
     callbacks: Table,
     ctx: Table,
+    dispatcher: Table,
+    current: Current,
     state: Value,
+}
+
+/// Where the functions of a VM's `dispatcher` table find the dispatcher of the callback
+/// running now: set for the length of one call, null at any other time.
+#[derive(Clone, Default)]
+struct Current(Arc<AtomicPtr<Dispatcher<'static>>>);
+
+impl Current {
+    /// Runs `f` (the call into Lua) with the dispatcher functions acting on `dispatcher`.
+    fn during<R>(&self, dispatcher: &mut Dispatcher<'_>, f: impl FnOnce() -> R) -> R {
+        /// Clears the pointer when the call ends, however it ends.
+        struct Clear<'a>(&'a AtomicPtr<Dispatcher<'static>>);
+        impl Drop for Clear<'_> {
+            fn drop(&mut self) {
+                self.0.store(std::ptr::null_mut(), Ordering::Release);
+            }
+        }
+        let pointer: *mut Dispatcher<'_> = dispatcher;
+        self.0.store(pointer.cast(), Ordering::Release);
+        let _clear = Clear(&self.0);
+        f()
+    }
+
+    /// Applies `act` to the running callback's dispatcher; a Lua error outside a callback.
+    /// `act` must not run Lua: the arguments are read from Lua before.
+    fn with(&self, act: impl FnOnce(&mut Dispatcher<'_>) -> mlua::Result<()>) -> mlua::Result<()> {
+        let pointer = self.0.load(Ordering::Acquire);
+        if pointer.is_null() {
+            return Err(mlua::Error::runtime(
+                "the match dispatcher can only be used while a match callback runs",
+            ));
+        }
+        // SAFETY: the pointer is non-null only inside `during`, which holds the exclusive
+        // borrow of that dispatcher for the whole call into Lua. The dispatcher functions run
+        // inside that call, on its thread, one at a time (a VM runs one call at a time), and
+        // `act` never calls back into Lua, so this is the only reference to it in use. The
+        // erased lifetime does not escape: `act` gets the dispatcher for its own length.
+        act(unsafe { &mut *pointer })
+    }
+}
+
+/// The `dispatcher` table of a match VM, whose functions act through `current`.
+fn dispatcher_table(lua: &Lua, current: &Current) -> mlua::Result<Table> {
+    let table = lua.create_table_with_capacity(0, 4)?;
+    for deferred in [false, true] {
+        let current = current.clone();
+        let broadcast = move |lua: &Lua, args: mlua::MultiValue| -> mlua::Result<()> {
+            let (op_code, data, presences, sender) = broadcast_args(lua, args)?;
+            current.with(|d| {
+                if !deferred {
+                    d.broadcast(op_code, data, presences.as_deref(), sender.as_ref());
+                    return Ok(());
+                }
+                d.broadcast_deferred(op_code, data, presences.as_deref(), sender.as_ref())
+                    .map_err(|e| {
+                        mlua::Error::runtime(format!(
+                            "error deferring message broadcast: {}",
+                            e.message
+                        ))
+                    })
+            })
+        };
+        let name = if deferred {
+            "broadcast_message_deferred"
+        } else {
+            "broadcast_message"
+        };
+        table.set(name, lua.create_function(broadcast)?)?;
+    }
+    let kick = current.clone();
+    table.set(
+        "match_kick",
+        lua.create_function(move |_, presences: Value| {
+            let presences = presence_list(&presences)?.unwrap_or_default();
+            kick.with(|d| {
+                d.kick(&presences);
+                Ok(())
+            })
+        })?,
+    )?;
+    let relabel = current.clone();
+    table.set(
+        "match_label_update",
+        lua.create_function(move |lua, label: String| {
+            relabel.with(|d| {
+                d.label_update(label.clone()).map_err(|e| {
+                    mlua::Error::runtime(format!("error updating match label: {}", e.message))
+                })
+            })?;
+            lua.named_registry_value::<Table>(MATCH_CTX)?
+                .set("match_label", label)
+        })?,
+    )?;
+    Ok(table)
 }
 
 impl LuaMatch {
@@ -118,11 +213,17 @@ impl LuaMatch {
         }
         ctx.set("match_label", label.as_str()).map_err(internal)?;
         ctx.set("match_tick_rate", tick_rate).map_err(internal)?;
+        lua.set_named_registry_value(MATCH_CTX, &ctx)
+            .map_err(internal)?;
+        let current = Current::default();
+        let dispatcher = dispatcher_table(&lua, &current).map_err(internal)?;
         Ok(CreatedMatch {
             core: Box::new(LuaMatch {
                 lua,
                 callbacks,
                 ctx,
+                dispatcher,
+                current,
                 state,
             }),
             tick_rate: tick_rate as u32,
@@ -131,7 +232,7 @@ impl LuaMatch {
     }
 
     /// Calls `match_<name>` with `(ctx, dispatcher, tick, state, extra...)`, the dispatcher
-    /// valid for this call only.
+    /// table acting on `dispatcher` for this call only.
     fn call<R>(
         &mut self,
         dispatcher: &mut Dispatcher,
@@ -141,79 +242,19 @@ impl LuaMatch {
         extra: impl FnOnce(&Lua) -> mlua::Result<mlua::MultiValue>,
         read: impl FnOnce(&mut Self, mlua::MultiValue) -> Result<R, RuntimeError>,
     ) -> Result<R, RuntimeError> {
-        let lua = self.lua.clone();
-        let out = blocking(|| {
-            let function: Function = self
-                .callbacks
-                .raw_get(name)
-                .map_err(|e| RuntimeError::internal(describe(&e)))?;
-            let ctx = ctx.unwrap_or_else(|| self.ctx.clone());
-            let state = self.state.clone();
-            let match_ctx = self.ctx.clone();
-            let cell = RefCell::new(dispatcher);
-            lua.scope(|scope| {
-                let d = lua.create_table()?;
-                let broadcast = |deferred: bool| {
-                    let cell = &cell;
-                    move |lua: &Lua, args: mlua::MultiValue| -> mlua::Result<()> {
-                        let (op_code, data, presences, sender) = broadcast_args(lua, args)?;
-                        let mut d = cell.borrow_mut();
-                        if deferred {
-                            d.broadcast_deferred(
-                                op_code,
-                                data,
-                                presences.as_deref(),
-                                sender.as_ref(),
-                            )
-                            .map_err(|e| {
-                                mlua::Error::runtime(format!(
-                                    "error deferring message broadcast: {}",
-                                    e.message
-                                ))
-                            })
-                        } else {
-                            d.broadcast(op_code, data, presences.as_deref(), sender.as_ref());
-                            Ok(())
-                        }
-                    }
-                };
-                d.set(
-                    "broadcast_message",
-                    scope.create_function(broadcast(false))?,
-                )?;
-                d.set(
-                    "broadcast_message_deferred",
-                    scope.create_function(broadcast(true))?,
-                )?;
-                d.set(
-                    "match_kick",
-                    scope.create_function(|_, presences: Value| {
-                        let presences = presence_list(&presences)?.unwrap_or_default();
-                        cell.borrow_mut().kick(&presences);
-                        Ok(())
-                    })?,
-                )?;
-                d.set(
-                    "match_label_update",
-                    scope.create_function(|_, label: String| {
-                        cell.borrow_mut().label_update(label.clone()).map_err(|e| {
-                            mlua::Error::runtime(format!(
-                                "error updating match label: {}",
-                                e.message
-                            ))
-                        })?;
-                        match_ctx.set("match_label", label)
-                    })?,
-                )?;
-                let mut args = extra(&lua)?;
-                args.push_front(state);
-                args.push_front(Value::Number(tick as f64));
-                args.push_front(Value::Table(d));
-                args.push_front(Value::Table(ctx));
-                invoke::<mlua::MultiValue>(&lua, &function, args)
+        let lua = &self.lua;
+        let out = (|| {
+            let function: Function = self.callbacks.raw_get(name)?;
+            let mut args = extra(lua)?;
+            args.push_front(self.state.clone());
+            args.push_front(Value::Number(tick as f64));
+            args.push_front(Value::Table(self.dispatcher.clone()));
+            args.push_front(Value::Table(ctx.unwrap_or_else(|| self.ctx.clone())));
+            self.current.during(dispatcher, || {
+                invoke::<mlua::MultiValue>(lua, &function, args)
             })
-            .map_err(|e| error_of(&e))
-        })?;
+        })()
+        .map_err(|e| error_of(&e))?;
         read(self, out)
     }
 
@@ -515,5 +556,65 @@ impl MatchCore for LuaMatch {
                 Ok((this.next_state(&out), reply))
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tavern_runtime::matches::{Broadcast, MatchOutput};
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Recorded(std::sync::Mutex<Vec<Broadcast>>);
+
+    impl MatchOutput for Recorded {
+        fn broadcast(&self, message: Broadcast) {
+            self.0.lock().unwrap().push(message);
+        }
+        fn kick(&self, _: Vec<Presence>) {}
+        fn label_update(&self, _: String) {}
+    }
+
+    #[test]
+    fn the_dispatcher_acts_during_a_call_only() {
+        let lua = Lua::new();
+        let current = Current::default();
+        let table = dispatcher_table(&lua, &current).unwrap();
+        lua.globals().set("dispatcher", table).unwrap();
+        let send = lua.load("dispatcher.broadcast_message(3, 'hi')");
+        let outside = send.exec().unwrap_err();
+        assert!(
+            describe(&outside).contains("can only be used while a match callback runs"),
+            "{outside}"
+        );
+        let output = Recorded::default();
+        let mut dispatcher = Dispatcher::new(&output, 1);
+        current.during(&mut dispatcher, || {
+            lua.load("dispatcher.broadcast_message(3, 'hi')")
+                .exec()
+                .unwrap();
+            lua.load("dispatcher.broadcast_message_deferred(4, 'later')")
+                .exec()
+                .unwrap();
+            let over = lua
+                .load("dispatcher.broadcast_message_deferred(4, 'too many')")
+                .exec()
+                .unwrap_err();
+            assert!(
+                describe(&over).contains("too many deferred messages"),
+                "{over}"
+            );
+        });
+        dispatcher.flush_deferred();
+        let sent: Vec<(i64, Vec<u8>)> = output
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|b| (b.op_code, b.data.clone()))
+            .collect();
+        assert_eq!(sent, [(3, b"hi".to_vec()), (4, b"later".to_vec())]);
+        assert!(lua.load("dispatcher.match_kick({})").exec().is_err());
     }
 }

@@ -279,13 +279,12 @@ fn registrations(lua: &Lua, nk: &Table) -> mlua::Result<()> {
     Ok(())
 }
 
-/// Waits for a server function. Lua runs on blocking threads (or inside `block_in_place`), so
+/// Waits for a server function. Lua runs on blocking threads or the Lua match threads, so
 /// this never stalls an async worker.
 fn block<T>(future: impl Future<Output = Result<T, RuntimeError>>) -> mlua::Result<T> {
     let handle = tokio::runtime::Handle::try_current()
         .map_err(|_| mlua::Error::runtime("the server is not running"))?;
-    handle
-        .block_on(future)
+    crate::threads::waiting_on_server(|| handle.block_on(future))
         .map_err(|e| mlua::Error::runtime(e.message))
 }
 

@@ -330,10 +330,66 @@ pub struct CreatedMatch {
     pub label: String,
 }
 
-/// Creates matches of one registered handler.
-pub type MatchFactory = Arc<
-    dyn Fn(MatchContext, &serde_json::Value) -> Result<CreatedMatch, RuntimeError> + Send + Sync,
->;
+/// A piece of work a [`MatchExecutor`] runs: one callback of a match, or its creation.
+pub type MatchJob = Box<dyn FnOnce() + Send>;
+
+/// Where the matches of a handler run when they must not run on the server's async workers
+/// (the Lua runtime's: a pool of threads of its own). The server moves the match's core into a
+/// job, waits for the job without blocking a worker, and takes the core back from it.
+pub trait MatchExecutor: Send + Sync {
+    /// Runs `job` on another thread, soon, each job once. A job dropped unrun (the executor is
+    /// shutting down) ends its match as failed.
+    fn execute(&self, job: MatchJob);
+}
+
+type CreateFn =
+    dyn Fn(MatchContext, &serde_json::Value) -> Result<CreatedMatch, RuntimeError> + Send + Sync;
+
+/// Creates matches of one registered handler. Without an executor, creation and every callback
+/// run directly on the server's async workers, which suits Rust handlers that never block.
+#[derive(Clone)]
+pub struct MatchFactory {
+    create: Arc<CreateFn>,
+    executor: Option<Arc<dyn MatchExecutor>>,
+}
+
+impl MatchFactory {
+    /// A factory from a function making one match from its context and parameters.
+    pub fn new<F>(create: F) -> MatchFactory
+    where
+        F: Fn(MatchContext, &serde_json::Value) -> Result<CreatedMatch, RuntimeError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        MatchFactory {
+            create: Arc::new(create),
+            executor: None,
+        }
+    }
+
+    /// The same factory, with creation and every callback of its matches run by `executor`.
+    pub fn with_executor(self, executor: Arc<dyn MatchExecutor>) -> MatchFactory {
+        MatchFactory {
+            executor: Some(executor),
+            ..self
+        }
+    }
+
+    /// The executor of this handler's matches; `None`: the caller's thread.
+    pub fn executor(&self) -> Option<&Arc<dyn MatchExecutor>> {
+        self.executor.as_ref()
+    }
+
+    /// Creates one match, on the calling thread.
+    pub fn create(
+        &self,
+        ctx: MatchContext,
+        params: &serde_json::Value,
+    ) -> Result<CreatedMatch, RuntimeError> {
+        (self.create)(ctx, params)
+    }
+}
 
 /// Wraps a handler constructor as a factory: a new handler per match, validated `init` results.
 pub fn match_factory<H, F>(make: F) -> MatchFactory
@@ -341,7 +397,7 @@ where
     H: MatchHandler,
     F: Fn() -> H + Send + Sync + 'static,
 {
-    Arc::new(move |ctx: MatchContext, params: &serde_json::Value| {
+    MatchFactory::new(move |ctx: MatchContext, params: &serde_json::Value| {
         let handler = make();
         let init = handler.init(&ctx, params)?;
         if !TICK_RATE_RANGE.contains(&init.tick_rate) {

@@ -41,7 +41,7 @@ const TICKS_PER_SECOND: i64 = TICK_RATE as i64;
 ///     handler_name: HANDLER_NAME.into(),
 ///     env: Arc::default(),
 /// };
-/// let created = factory(ctx, &serde_json::json!({})).unwrap();
+/// let created = factory.create(ctx, &serde_json::json!({})).unwrap();
 /// assert_eq!(created.label, r#"{"open":true,"game":"tictactoe"}"#);
 /// assert_eq!(created.tick_rate, 5);
 /// ```

@@ -1,6 +1,7 @@
 //! One task per match: it owns the handler and its state, ticks at the match's rate, hands the
 //! messages queued since the last tick to the loop, and serves joins, leaves and signals in
-//! between. A callback that errs or panics ends this match only.
+//! between. A callback that errs or panics ends this match only. A handler with an executor
+//! (Lua's) has each callback run there while the task awaits it; others run in the task.
 
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -10,9 +11,10 @@ use std::task::Poll;
 use std::time::Duration;
 
 use tavern_runtime::matches::{
-    Dispatcher, Flow, JoinDecision, MatchContext, MatchCore, MatchMessage,
+    Dispatcher, Flow, JoinDecision, MatchContext, MatchCore, MatchExecutor, MatchMessage,
 };
 use tavern_runtime::{Presence, RuntimeError};
+use tokio::sync::oneshot;
 use tokio::time::{Instant, MissedTickBehavior, Sleep};
 use uuid::Uuid;
 
@@ -34,23 +36,30 @@ struct Engine {
     state: Arc<AppState>,
     entry: Arc<MatchEntry>,
     ctx: MatchContext,
-    core: Box<dyn MatchCore>,
+    /// `None` only while a callback runs on the executor, or after the executor lost it.
+    core: Option<Box<dyn MatchCore>>,
+    executor: Option<Arc<dyn MatchExecutor>>,
     presences: Vec<Presence>,
     tick: i64,
     empty_ticks: u64,
 }
+
+/// What a callback's result comes with: its kicks and its last label update.
+type Effects = (Vec<Presence>, Option<String>);
 
 pub(super) fn spawn(
     state: Arc<AppState>,
     entry: Arc<MatchEntry>,
     ctx: MatchContext,
     core: Box<dyn MatchCore>,
+    executor: Option<Arc<dyn MatchExecutor>>,
 ) {
     let engine = Engine {
         state,
         entry,
         ctx,
-        core,
+        core: Some(core),
+        executor,
         presences: Vec::new(),
         tick: 0,
         empty_ticks: 0,
@@ -87,11 +96,11 @@ impl Engine {
             })
             .await;
             let step = match wake {
-                Wake::Calls => self.handle_calls(&mut grace),
+                Wake::Calls => self.handle_calls(&mut grace).await,
                 Wake::Tick(scheduled) => {
                     let started = Instant::now();
                     let messages = self.entry.mailbox.take_inputs();
-                    let step = self.run_tick(messages);
+                    let step = self.run_tick(messages).await;
                     if let Some(metrics) = crate::telemetry::get() {
                         metrics
                             .tick_lateness
@@ -112,33 +121,34 @@ impl Engine {
     }
 
     /// Handles the calls waiting, in order; stops at the first that ends the match.
-    fn handle_calls(&mut self, grace: &mut Option<Pin<Box<Sleep>>>) -> Result<(), End> {
+    async fn handle_calls(&mut self, grace: &mut Option<Pin<Box<Sleep>>>) -> Result<(), End> {
         for call in self.entry.mailbox.take_calls() {
             if let Call::Terminate { grace_seconds } = call {
                 let deadline = Instant::now() + Duration::from_secs(u64::from(grace_seconds));
                 *grace = Some(Box::pin(tokio::time::sleep_until(deadline)));
             }
-            self.handle_call(call)?;
+            self.handle_call(call).await?;
         }
         Ok(())
     }
 
     /// Runs one callback with a dispatcher, catching panics, then applies its effects.
-    fn invoke<T>(
+    async fn invoke<T: Send + 'static>(
         &mut self,
-        callback: impl FnOnce(&mut dyn MatchCore, &mut Dispatcher) -> Result<T, RuntimeError>,
+        callback: impl FnOnce(&mut dyn MatchCore, &mut Dispatcher) -> Result<T, RuntimeError>
+        + Send
+        + 'static,
     ) -> Result<T, End> {
         let deferred_limit = self.state.config.match_.deferred_queue_size;
-        let sink = Sink::new(&self.state, &self.ctx.match_id, &self.presences);
-        let core = &mut *self.core;
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut dispatcher = Dispatcher::new(&sink, deferred_limit);
-            let result = callback(core, &mut dispatcher);
-            dispatcher.flush_deferred();
-            result
-        }));
-        let kicks = std::mem::take(&mut *sink.kicks.lock().unwrap_or_else(|p| p.into_inner()));
-        let label = sink.label.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let (result, (kicks, label)) = match self.executor.clone() {
+            None => {
+                let core = self.core.as_deref_mut().ok_or_else(lost)?;
+                let sink = Sink::new(&self.state, &self.ctx.match_id, &self.presences);
+                let result = run_callback(core, &sink, deferred_limit, callback);
+                (result, effects(sink))
+            }
+            Some(executor) => Box::pin(self.offload(&*executor, deferred_limit, callback)).await?,
+        };
         if let Some(label) = label {
             self.state.matches.update_label(&self.entry, label);
         }
@@ -161,6 +171,33 @@ impl Engine {
         }
     }
 
+    /// Runs a callback on the executor: the core, and what its sink needs, go into the job and
+    /// come back with the result; the task waits without holding a worker.
+    async fn offload<T: Send + 'static>(
+        &mut self,
+        executor: &dyn MatchExecutor,
+        deferred_limit: usize,
+        callback: impl FnOnce(&mut dyn MatchCore, &mut Dispatcher) -> Result<T, RuntimeError>
+        + Send
+        + 'static,
+    ) -> Result<(std::thread::Result<Result<T, RuntimeError>>, Effects), End> {
+        let mut core = self.core.take().ok_or_else(lost)?;
+        let state = self.state.clone();
+        let match_id = self.ctx.match_id.clone();
+        let presences = std::mem::take(&mut self.presences);
+        let (done, back) = oneshot::channel();
+        executor.execute(Box::new(move || {
+            let sink = Sink::new(&state, &match_id, &presences);
+            let result = run_callback(&mut *core, &sink, deferred_limit, callback);
+            let effects = effects(sink);
+            let _ = done.send((core, presences, result, effects));
+        }));
+        let (core, presences, result, effects) = back.await.map_err(|_| lost())?;
+        self.core = Some(core);
+        self.presences = presences;
+        Ok((result, effects))
+    }
+
     fn flow(flow: Result<Flow, End>) -> Result<(), End> {
         match flow? {
             Flow::Continue => Ok(()),
@@ -168,13 +205,13 @@ impl Engine {
         }
     }
 
-    fn handle_call(&mut self, call: Call) -> Result<(), End> {
+    async fn handle_call(&mut self, call: Call) -> Result<(), End> {
         match call {
             Call::JoinAttempt {
                 presence,
                 metadata,
                 reply,
-            } => self.join_attempt(presence, &metadata, reply),
+            } => self.join_attempt(presence, metadata, reply).await,
             Call::Leave(leaving) => {
                 let before = self.presences.len();
                 let mut left = Vec::new();
@@ -192,11 +229,14 @@ impl Engine {
                     .size
                     .store(self.presences.len(), Ordering::Relaxed);
                 let tick = self.tick;
-                Self::flow(self.invoke(|core, d| core.leave(d, tick, &left)))
+                Self::flow(self.invoke(move |core, d| core.leave(d, tick, &left)).await)
             }
             Call::Signal { data, reply } => {
                 let tick = self.tick;
-                match self.invoke(|core, d| core.signal(d, tick, &data)) {
+                match self
+                    .invoke(move |core, d| core.signal(d, tick, &data))
+                    .await
+                {
                     Ok((flow, result)) => {
                         let _ = reply.send(Ok(result));
                         Self::flow(Ok(flow))
@@ -207,15 +247,15 @@ impl Engine {
                     }
                 }
             }
-            Call::Terminate { grace_seconds } => self.terminate(grace_seconds),
+            Call::Terminate { grace_seconds } => self.terminate(grace_seconds).await,
         }
     }
 
-    fn join_attempt(
+    async fn join_attempt(
         &mut self,
         presence: Presence,
-        metadata: &std::collections::HashMap<String, String>,
-        reply: tokio::sync::oneshot::Sender<JoinOutcome>,
+        metadata: std::collections::HashMap<String, String>,
+        reply: oneshot::Sender<JoinOutcome>,
     ) -> Result<(), End> {
         let label = self
             .entry
@@ -237,9 +277,12 @@ impl Engine {
             return Ok(());
         }
         let tick = self.tick;
-        let decision = match self.invoke(|core, d| core.join_attempt(d, tick, &presence, metadata))
-        {
-            Ok(decision) => decision,
+        let attempt = self.invoke(move |core, d| {
+            let decision = core.join_attempt(d, tick, &presence, &metadata)?;
+            Ok((decision, presence))
+        });
+        let (decision, presence) = match attempt.await {
+            Ok(answer) => answer,
             Err(end) => {
                 let _ = reply.send(JoinOutcome::Rejected(String::new()));
                 return Err(end);
@@ -268,7 +311,7 @@ impl Engine {
                     is_new: true,
                 });
                 let joins = [presence];
-                Self::flow(self.invoke(|core, d| core.join(d, tick, &joins)))
+                Self::flow(self.invoke(move |core, d| core.join(d, tick, &joins)).await)
             }
         }
     }
@@ -281,9 +324,12 @@ impl Engine {
             .collect()
     }
 
-    fn run_tick(&mut self, messages: Vec<MatchMessage>) -> Result<(), End> {
+    async fn run_tick(&mut self, messages: Vec<MatchMessage>) -> Result<(), End> {
         let tick = self.tick;
-        Self::flow(self.invoke(|core, d| core.tick(d, tick, messages)))?;
+        Self::flow(
+            self.invoke(move |core, d| core.tick(d, tick, messages))
+                .await,
+        )?;
         self.tick += 1;
         let max_empty_sec = self.state.config.match_.max_empty_sec;
         if max_empty_sec > 0 {
@@ -299,14 +345,21 @@ impl Engine {
         Ok(())
     }
 
-    fn terminate(&mut self, grace_seconds: u32) -> Result<(), End> {
+    async fn terminate(&mut self, grace_seconds: u32) -> Result<(), End> {
         let tick = self.tick;
-        Self::flow(self.invoke(|core, d| core.terminate(d, tick, grace_seconds)))
+        Self::flow(
+            self.invoke(move |core, d| core.terminate(d, tick, grace_seconds))
+                .await,
+        )
     }
 
     /// Forgets the match and drops its presences: silently when it ended normally; a failed
-    /// match disconnects its players, as Nakama does.
-    fn finish(self, end: End) {
+    /// match disconnects its players, as Nakama does. A core with an executor is dropped there
+    /// too (a Lua VM may run finalizers as it closes).
+    fn finish(mut self, end: End) {
+        if let (Some(executor), Some(core)) = (&self.executor, self.core.take()) {
+            executor.execute(Box::new(move || drop(core)));
+        }
         self.state.matches.remove(self.entry.id);
         let stream = Stream::new(
             StreamMode::MatchAuthoritative,
@@ -323,6 +376,33 @@ impl Engine {
             tracing::debug!(match_id = %self.ctx.match_id, "match ended");
         }
     }
+}
+
+/// Runs a callback against `sink`, catching a panic, and sends its deferred messages.
+fn run_callback<T>(
+    core: &mut dyn MatchCore,
+    sink: &Sink,
+    deferred_limit: usize,
+    callback: impl FnOnce(&mut dyn MatchCore, &mut Dispatcher) -> Result<T, RuntimeError>,
+) -> std::thread::Result<Result<T, RuntimeError>> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut dispatcher = Dispatcher::new(sink, deferred_limit);
+        let result = callback(core, &mut dispatcher);
+        dispatcher.flush_deferred();
+        result
+    }))
+}
+
+/// The kicks and the label update a callback left in its sink.
+fn effects(sink: Sink) -> Effects {
+    let kicks = sink.kicks.into_inner().unwrap_or_else(|p| p.into_inner());
+    let label = sink.label.into_inner().unwrap_or_else(|p| p.into_inner());
+    (kicks, label)
+}
+
+/// The match's core did not come back from its executor (it stopped).
+fn lost() -> End {
+    End::Failed("match executor stopped".to_owned())
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -129,7 +129,8 @@ impl MatchRegistry {
     }
 
     /// Creates and starts a match of a registered handler; returns its id `<uuid>.<node>`.
-    pub fn create(
+    /// A handler with an executor is created there, the caller awaiting it.
+    pub async fn create(
         state: &Arc<AppState>,
         handler_name: &str,
         params: &serde_json::Value,
@@ -152,7 +153,20 @@ impl MatchRegistry {
             handler_name: handler_name.to_owned(),
             env: Arc::new(state.config.runtime.env.clone()),
         };
-        let created = factory(ctx.clone(), params)?;
+        let executor = factory.executor().cloned();
+        let created = match &executor {
+            None => factory.create(ctx.clone(), params)?,
+            Some(executor) => {
+                let (done, created) = oneshot::channel();
+                let (ctx, params) = (ctx.clone(), params.clone());
+                executor.execute(Box::new(move || {
+                    let _ = done.send(factory.create(ctx, &params));
+                }));
+                created
+                    .await
+                    .map_err(|_| RuntimeError::internal("match creation did not finish"))??
+            }
+        };
         let match_config = &state.config.match_;
         let entry = Arc::new(MatchEntry {
             id,
@@ -169,7 +183,7 @@ impl MatchRegistry {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id, entry.clone());
-        engine::spawn(state.clone(), entry, ctx, created.core);
+        engine::spawn(state.clone(), entry, ctx, created.core, executor);
         Ok(format!("{id}.{}", registry.node))
     }
 

@@ -51,6 +51,7 @@ impl RuntimeHost {
             max_count: r.lua_max_count,
             memory_limit: r.lua_memory_limit_mb.saturating_mul(1024 * 1024),
             instruction_budget: r.lua_instruction_budget,
+            match_threads: r.lua_match_threads,
         };
         // Lua modules run their top-level code now; keep that off the async workers.
         let load_lua = || tavern_lua::load_into(&mut registry, &r.path, settings);

@@ -90,11 +90,15 @@ impl NkBackend for ServerNk {
     ) -> BoxFuture<'_, Result<String, RuntimeError>> {
         Box::pin(async move {
             let state = self.state()?;
-            MatchRegistry::create(&state, &module, &params).map_err(|e| match e {
-                CreateError::Init(e) => e,
-                CreateError::UnknownHandler(_) => RuntimeError::not_found(e.to_string()),
-                CreateError::ShuttingDown => RuntimeError::new(e.to_string(), Code::Unavailable),
-            })
+            MatchRegistry::create(&state, &module, &params)
+                .await
+                .map_err(|e| match e {
+                    CreateError::Init(e) => e,
+                    CreateError::UnknownHandler(_) => RuntimeError::not_found(e.to_string()),
+                    CreateError::ShuttingDown => {
+                        RuntimeError::new(e.to_string(), Code::Unavailable)
+                    }
+                })
         })
     }
 
