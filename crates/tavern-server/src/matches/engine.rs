@@ -96,7 +96,8 @@ impl Engine {
             })
             .await;
             let step = match wake {
-                Wake::Calls => self.handle_calls(&mut grace).await,
+                // Boxed: calls are rare, and their futures would make every idle match's task larger.
+                Wake::Calls => Box::pin(self.handle_calls(&mut grace)).await,
                 Wake::Tick(scheduled) => {
                     let started = Instant::now();
                     let messages = self.entry.mailbox.take_inputs();
