@@ -119,6 +119,31 @@ describe("Lua runtime", () => {
     assert.deepEqual(res.payload, { username: session.username, found: 1 });
   });
 
+  test("account_update_id writes metadata and profile fields, read back in Nakama's shapes", async () => {
+    const device = uniqueName("dev");
+    const session = await client.authenticateDevice(device, true);
+    const res = await client.rpc(session, "lua_account_update", { level: 7, display_name: "Zed" });
+    assert.deepEqual(res.payload, {
+      top_level: true,
+      display_name: "Zed",
+      lang_tag: "fr",
+      level: 7,
+      tags: ["a", "b"],
+      device,
+      create_time_is_number: true,
+      accounts: 1,
+      accounts_level: 7,
+      user_level: 7,
+      user_has_id_key: false,
+    });
+    // Clients see the metadata the server wrote, and the fields left alone keep their values.
+    const account = await client.getAccount(session);
+    const metadata = account.user.metadata;
+    assert.deepEqual(typeof metadata === "string" ? JSON.parse(metadata) : metadata, { level: 7, tags: ["a", "b"] });
+    assert.equal(account.user.username, session.username);
+    assert.equal(account.user.display_name, "Zed");
+  });
+
   test("a runaway RPC and a memory hog fail alone, and the server keeps answering", async () => {
     const session = await client.authenticateDevice(uniqueName("dev"), true);
     await rejectsWith(client.rpc(session, "lua_runaway", {}), 500, 13, "instruction budget exceeded");

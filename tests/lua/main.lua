@@ -73,6 +73,28 @@ nk.register_rpc(function(context, payload)
   return nk.json_encode({ username = account.user.username, found = #users })
 end, "lua_account")
 
+nk.register_rpc(function(context, payload)
+  local input = nk.json_decode(payload)
+  -- Empty strings and nil leave a field as it is; metadata replaces the old one.
+  nk.account_update_id(context.user_id, { level = input.level, tags = { "a", "b" } }, nil, input.display_name, "", nil, "fr")
+  local account = nk.account_get_id(context.user_id)
+  local accounts = nk.accounts_get_id({ context.user_id, "00000000-0000-4000-8000-000000000000" })
+  local users = nk.users_get_id({ context.user_id })
+  return nk.json_encode({
+    top_level = account.username == account.user.username and account.user_id == context.user_id,
+    display_name = account.display_name,
+    lang_tag = account.lang_tag,
+    level = account.metadata.level,
+    tags = account.user.metadata.tags,
+    device = account.devices[1].id,
+    create_time_is_number = type(account.create_time) == "number" and account.create_time > 0,
+    accounts = #accounts,
+    accounts_level = accounts[1].metadata.level,
+    user_level = users[1].metadata.level,
+    user_has_id_key = users[1].id ~= nil,
+  })
+end, "lua_account_update")
+
 nk.register_req_before(function(context, payload)
   if payload.account and payload.account.id == "lua-blocked-id" then
     error({ "blocked by lua", 7 })

@@ -282,10 +282,18 @@ fn registrations(lua: &Lua, nk: &Table) -> mlua::Result<()> {
 /// Waits for a server function. Lua runs on blocking threads or the Lua match threads, so
 /// this never stalls an async worker.
 fn block<T>(future: impl Future<Output = Result<T, RuntimeError>>) -> mlua::Result<T> {
+    wait(future)?.map_err(|e| mlua::Error::runtime(e.message))
+}
+
+/// [`block`], keeping the server's error for the caller to look at.
+fn wait<T>(
+    future: impl Future<Output = Result<T, RuntimeError>>,
+) -> mlua::Result<Result<T, RuntimeError>> {
     let handle = tokio::runtime::Handle::try_current()
         .map_err(|_| mlua::Error::runtime("the server is not running"))?;
-    crate::threads::waiting_on_server(|| handle.block_on(future))
-        .map_err(|e| mlua::Error::runtime(e.message))
+    Ok(crate::threads::waiting_on_server(|| {
+        handle.block_on(future)
+    }))
 }
 
 fn nk_of(lua: &Lua) -> mlua::Result<tavern_runtime::Nk> {
@@ -294,23 +302,95 @@ fn nk_of(lua: &Lua) -> mlua::Result<tavern_runtime::Nk> {
         .ok_or_else(|| mlua::Error::runtime("the server is not running"))
 }
 
-/// A user (or account) table: Nakama's Lua shape has `user_id` and decoded JSON metadata.
+/// A user as Nakama's Lua runtime shapes it: `user_id`, the profile fields, the social ids that
+/// are set, `online`, `edge_count`, times as unix seconds, and the metadata decoded.
 fn user_value(lua: &Lua, user: &tavern_runtime::api::User) -> mlua::Result<Value> {
-    let mut json = serde_json::to_value(user).map_err(mlua::Error::external)?;
-    decode_field(&mut json, "metadata");
-    if let Some(id) = json.get("id").cloned() {
-        json["user_id"] = id;
-    }
-    to_lua(lua, &json)
+    let table = lua.create_table()?;
+    set_user_fields(lua, &table, user)?;
+    Ok(Value::Table(table))
 }
 
-fn decode_field(json: &mut serde_json::Value, field: &str) {
-    if let Some(serde_json::Value::String(text)) = json.get(field) {
-        let decoded = serde_json::from_str(text).unwrap_or(serde_json::json!({}));
-        json[field] = decoded;
-    } else if json.is_object() && json.get(field).is_none() {
-        json[field] = serde_json::json!({});
+fn set_user_fields(lua: &Lua, table: &Table, user: &tavern_runtime::api::User) -> mlua::Result<()> {
+    table.raw_set("user_id", user.id.as_str())?;
+    for (key, value) in [
+        ("username", &user.username),
+        ("display_name", &user.display_name),
+        ("avatar_url", &user.avatar_url),
+        ("lang_tag", &user.lang_tag),
+        ("location", &user.location),
+        ("timezone", &user.timezone),
+    ] {
+        table.raw_set(key, value.as_str())?;
     }
+    for (key, value) in [
+        ("apple_id", &user.apple_id),
+        ("facebook_id", &user.facebook_id),
+        ("facebook_instant_game_id", &user.facebook_instant_game_id),
+        ("google_id", &user.google_id),
+        ("gamecenter_id", &user.gamecenter_id),
+        ("steam_id", &user.steam_id),
+    ] {
+        if !value.is_empty() {
+            table.raw_set(key, value.as_str())?;
+        }
+    }
+    table.raw_set("online", user.online)?;
+    table.raw_set("edge_count", user.edge_count)?;
+    table.raw_set(
+        "create_time",
+        user.create_time.as_ref().map_or(0, |t| t.seconds),
+    )?;
+    table.raw_set(
+        "update_time",
+        user.update_time.as_ref().map_or(0, |t| t.seconds),
+    )?;
+    table.raw_set("metadata", json_object(lua, &user.metadata)?)?;
+    Ok(())
+}
+
+/// An account as Nakama's Lua runtime shapes it: the user's fields at the top and again under
+/// `user`, the wallet decoded, and the email, devices, custom id and times when set.
+fn account_value(lua: &Lua, account: &tavern_runtime::api::Account) -> mlua::Result<Value> {
+    let table = lua.create_table()?;
+    let user = account.user.clone().unwrap_or_default();
+    set_user_fields(lua, &table, &user)?;
+    table.raw_set("user", user_value(lua, &user)?)?;
+    table.raw_set("wallet", json_object(lua, &account.wallet)?)?;
+    if !account.email.is_empty() {
+        table.raw_set("email", account.email.as_str())?;
+    }
+    if !account.devices.is_empty() {
+        let devices = lua.create_table()?;
+        for device in &account.devices {
+            let entry = lua.create_table()?;
+            entry.raw_set("id", device.id.as_str())?;
+            devices.push(entry)?;
+        }
+        table.raw_set("devices", devices)?;
+    }
+    if !account.custom_id.is_empty() {
+        table.raw_set("custom_id", account.custom_id.as_str())?;
+    }
+    if let Some(time) = &account.verify_time {
+        table.raw_set("verify_time", time.seconds)?;
+    }
+    if let Some(time) = &account.disable_time {
+        table.raw_set("disable_time", time.seconds)?;
+    }
+    Ok(Value::Table(table))
+}
+
+/// A JSON object stored as text (metadata, wallet), as a table; `{}` when empty or not an object.
+fn json_object(lua: &Lua, text: &str) -> mlua::Result<Value> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value @ serde_json::Value::Object(_)) => to_lua(lua, &value),
+        _ => Ok(Value::Table(lua.create_table()?)),
+    }
+}
+
+/// An optional string argument: `nil` or `""` leave the field as it is (as Nakama).
+fn changed(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
 }
 
 fn strings(value: Value) -> mlua::Result<Vec<String>> {
@@ -327,16 +407,67 @@ fn server(lua: &Lua, nk: &Table) -> mlua::Result<()> {
         "account_get_id",
         lua.create_function(|lua, id: String| {
             let account = block(nk_of(lua)?.account_get_id(&id))?;
-            let mut json = serde_json::to_value(&account).map_err(mlua::Error::external)?;
-            decode_field(&mut json, "wallet");
-            if let Some(user) = json.get_mut("user") {
-                decode_field(user, "metadata");
-                if let Some(id) = user.get("id").cloned() {
-                    user["user_id"] = id;
+            account_value(lua, &account)
+        })?,
+    )?;
+    nk.set(
+        "accounts_get_id",
+        lua.create_function(|lua, (ids, device_ids): (Value, Option<Table>)| {
+            if device_ids.is_some_and(|t| t.raw_len() > 0) {
+                return Err(mlua::Error::runtime(
+                    "accounts_get_id: looking accounts up by device id is not supported yet",
+                ));
+            }
+            let nk = nk_of(lua)?;
+            let list = lua.create_table()?;
+            for id in strings(ids)? {
+                match wait(nk.account_get_id(&id))? {
+                    Ok(account) => list.push(account_value(lua, &account)?)?,
+                    // As Nakama: unknown ids are left out.
+                    Err(e) if e.code == tavern_runtime::Code::NotFound => {}
+                    Err(e) => return Err(mlua::Error::runtime(e.message)),
                 }
             }
-            to_lua(lua, &json)
+            Ok(list)
         })?,
+    )?;
+    nk.set(
+        "account_update_id",
+        lua.create_function(
+            |lua,
+             (id, metadata, username, display_name, timezone, location, lang_tag, avatar_url): (
+                String,
+                Option<Table>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            )| {
+                let nk = nk_of(lua)?;
+                let update = tavern_runtime::api::UpdateAccountRequest {
+                    username: changed(username),
+                    display_name: changed(display_name),
+                    avatar_url: changed(avatar_url),
+                    lang_tag: changed(lang_tag),
+                    location: changed(location),
+                    timezone: changed(timezone),
+                };
+                if let Some(metadata) = metadata {
+                    let metadata = match to_json(&Value::Table(metadata))? {
+                        // An empty table converts to an empty array; metadata is an object.
+                        serde_json::Value::Array(a) if a.is_empty() => serde_json::json!({}),
+                        other => other,
+                    };
+                    block(nk.account_metadata_update(&id, metadata))?;
+                }
+                if update != tavern_runtime::api::UpdateAccountRequest::default() {
+                    block(nk.account_update_id(&id, update))?;
+                }
+                Ok(())
+            },
+        )?,
     )?;
     nk.set(
         "users_get_id",

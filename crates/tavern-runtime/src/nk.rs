@@ -56,6 +56,14 @@ pub trait NkBackend: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<(), RuntimeError>>;
     /// See [`Nk::account_delete_id`].
     fn account_delete_id(&self, user_id: String) -> BoxFuture<'_, Result<(), RuntimeError>>;
+    /// See [`Nk::account_metadata_update`]. Backends without it (test fakes) keep the default.
+    fn account_metadata_update(
+        &self,
+        _user_id: String,
+        _metadata: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(), RuntimeError>> {
+        unavailable()
+    }
     /// See [`Nk::match_create`]. Backends without matches (test fakes) keep the default.
     fn match_create(
         &self,
@@ -223,6 +231,22 @@ impl Nk {
     ) -> Result<(), RuntimeError> {
         self.backend
             .account_update_id(user_id.to_owned(), update)
+            .await
+    }
+
+    /// Replaces a user's metadata, a JSON object that clients can read but only server code can
+    /// write (Nakama's `AccountUpdateId` with metadata).
+    ///
+    /// Fails with [`Code::InvalidArgument`](crate::Code::InvalidArgument) for a malformed id or
+    /// metadata that is not an object, and [`Code::NotFound`](crate::Code::NotFound) for an
+    /// unknown user.
+    pub async fn account_metadata_update(
+        &self,
+        user_id: &str,
+        metadata: serde_json::Value,
+    ) -> Result<(), RuntimeError> {
+        self.backend
+            .account_metadata_update(user_id.to_owned(), metadata)
             .await
     }
 

@@ -42,7 +42,7 @@ pub async fn update(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let caller = session_caller(&session);
     let request = hooks::before(&state, &call, caller.clone(), UpdateAccount, request).await?;
-    update_account(&state.db, session.user_id, request.clone()).await?;
+    update_account(&state.db, session.user_id, request.clone(), None).await?;
     hooks::after(&state, &call, caller, UpdateAccount, request, &()).await;
     Ok(Json(serde_json::json!({})))
 }
@@ -96,6 +96,7 @@ pub async fn update_account(
     db: &Db,
     user_id: Uuid,
     request: api::UpdateAccountRequest,
+    metadata: Option<String>,
 ) -> Result<(), ApiError> {
     if let Some(username) = &request.username
         && (username.is_empty() || username.len() > 128)
@@ -114,6 +115,7 @@ pub async fn update_account(
         lang_tag: clearable(request.lang_tag),
         location: clearable(request.location),
         timezone: clearable(request.timezone),
+        metadata,
     };
     if update.is_empty() {
         return Err(ApiError::invalid("No fields to update."));

@@ -71,7 +71,23 @@ impl NkBackend for ServerNk {
     ) -> BoxFuture<'_, Result<(), RuntimeError>> {
         Box::pin(async move {
             let id = user_id(&id)?;
-            Ok(update_account(&self.state()?.db, id, update).await?)
+            Ok(update_account(&self.state()?.db, id, update, None).await?)
+        })
+    }
+
+    fn account_metadata_update(
+        &self,
+        id: String,
+        metadata: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(), RuntimeError>> {
+        Box::pin(async move {
+            let id = user_id(&id)?;
+            if !metadata.is_object() {
+                return Err(RuntimeError::invalid_argument("metadata must be an object"));
+            }
+            let update = api::UpdateAccountRequest::default();
+            let metadata = Some(metadata.to_string());
+            Ok(update_account(&self.state()?.db, id, update, metadata).await?)
         })
     }
 

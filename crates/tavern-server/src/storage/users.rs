@@ -122,6 +122,8 @@ pub struct AccountUpdate {
     pub lang_tag: Option<Option<String>>,
     pub location: Option<Option<String>>,
     pub timezone: Option<Option<String>>,
+    /// The metadata as JSON text (only server code may set it).
+    pub metadata: Option<String>,
 }
 
 impl AccountUpdate {
@@ -132,6 +134,7 @@ impl AccountUpdate {
             && self.lang_tag.is_none()
             && self.location.is_none()
             && self.timezone.is_none()
+            && self.metadata.is_none()
     }
 }
 
@@ -278,6 +281,10 @@ impl Db {
         if let Some(username) = &update.username {
             values.push(Some(username));
             sets.push(format!("username = ${}", values.len()));
+        }
+        if let Some(metadata) = &update.metadata {
+            values.push(Some(metadata));
+            sets.push(format!("metadata = ${}", values.len()));
         }
         for (column, value) in [
             ("display_name", &update.display_name),
