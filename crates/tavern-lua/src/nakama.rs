@@ -402,6 +402,19 @@ fn strings(value: Value) -> mlua::Result<Vec<String>> {
     }
 }
 
+/// `nk.account_update_id`'s arguments, in Nakama's order: user id, metadata, username, display
+/// name, timezone, location, lang tag, avatar URL.
+type AccountUpdateArgs = (
+    String,
+    Option<Table>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 fn server(lua: &Lua, nk: &Table) -> mlua::Result<()> {
     nk.set(
         "account_get_id",
@@ -435,16 +448,7 @@ fn server(lua: &Lua, nk: &Table) -> mlua::Result<()> {
         "account_update_id",
         lua.create_function(
             |lua,
-             (id, metadata, username, display_name, timezone, location, lang_tag, avatar_url): (
-                String,
-                Option<Table>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-            )| {
+             (id, metadata, username, display_name, timezone, location, lang_tag, avatar_url): AccountUpdateArgs| {
                 let nk = nk_of(lua)?;
                 let update = tavern_runtime::api::UpdateAccountRequest {
                     username: changed(username),
