@@ -347,10 +347,10 @@ fn after_realtime(
 /// A presence as Nakama's Lua tables have it.
 pub(crate) fn presence_table(lua: &Lua, p: &tavern_runtime::Presence) -> mlua::Result<Table> {
     let t = lua.create_table_with_capacity(0, 4)?;
-    t.set("user_id", p.user_id.as_str())?;
-    t.set("session_id", p.session_id.as_str())?;
-    t.set("username", p.username.as_str())?;
-    t.set("node", p.node.as_str())?;
+    t.raw_set("user_id", p.user_id.as_str())?;
+    t.raw_set("session_id", p.session_id.as_str())?;
+    t.raw_set("username", p.username.as_str())?;
+    t.raw_set("node", p.node.as_str())?;
     Ok(t)
 }
 

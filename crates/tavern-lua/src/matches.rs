@@ -29,6 +29,19 @@ const CALLBACKS: [&str; 7] = [
     "match_signal",
 ];
 
+/// Runs `build` with the VM's memory limit lifted, then puts the limit back. While a limit is
+/// set, mlua guards every value it pushes with a protected call of its own (a closure allocated
+/// and called per string or table field), which made building a tick's message tables the
+/// largest cost of a Lua match. What is built here are a callback's arguments, bounded by the
+/// server (at most `match.input_queue_size` messages, each within the socket's message size),
+/// so the limit still stops what the script allocates, just not the server's own marshalling.
+fn without_memory_limit<T>(lua: &Lua, build: impl FnOnce() -> mlua::Result<T>) -> mlua::Result<T> {
+    let limit = lua.set_memory_limit(0)?;
+    let built = build();
+    lua.set_memory_limit(limit)?;
+    built
+}
+
 /// The factory of the match handler named after Lua module `name`, run by `executor`.
 pub(crate) fn factory(
     shared: Arc<Shared>,
@@ -245,7 +258,7 @@ impl LuaMatch {
         let lua = &self.lua;
         let out = (|| {
             let function: Function = self.callbacks.raw_get(name)?;
-            let mut args = extra(lua)?;
+            let mut args = without_memory_limit(lua, || extra(lua))?;
             args.push_front(self.state.clone());
             args.push_front(Value::Number(tick as f64));
             args.push_front(Value::Table(self.dispatcher.clone()));
@@ -487,11 +500,11 @@ impl MatchCore for LuaMatch {
                 let list = lua.create_table_with_capacity(messages.len(), 0)?;
                 for (i, m) in messages.iter().enumerate() {
                     let t = lua.create_table_with_capacity(0, 5)?;
-                    t.set("sender", presence_table(lua, &m.sender)?)?;
-                    t.set("op_code", m.op_code)?;
-                    t.set("data", lua.create_string(&m.data)?)?;
-                    t.set("reliable", m.reliable)?;
-                    t.set("receive_time_ms", m.receive_time_ms)?;
+                    t.raw_set("sender", presence_table(lua, &m.sender)?)?;
+                    t.raw_set("op_code", m.op_code)?;
+                    t.raw_set("data", lua.create_string(&m.data)?)?;
+                    t.raw_set("reliable", m.reliable)?;
+                    t.raw_set("receive_time_ms", m.receive_time_ms)?;
                     list.raw_set(i + 1, t)?;
                 }
                 Ok(mlua::MultiValue::from_iter([Value::Table(list)]))
