@@ -19,7 +19,7 @@ use tokio::time::{Instant, MissedTickBehavior, Sleep};
 use uuid::Uuid;
 
 use super::output::Sink;
-use super::{Call, JoinOutcome, MatchEntry};
+use super::{Call, JoinOutcome, MatchEntry, on_executor};
 use crate::realtime::session::CloseReason;
 use crate::realtime::stream::{Stream, StreamMode};
 use crate::state::AppState;
@@ -186,14 +186,14 @@ impl Engine {
         let state = self.state.clone();
         let match_id = self.ctx.match_id.clone();
         let presences = std::mem::take(&mut self.presences);
-        let (done, back) = oneshot::channel();
-        executor.execute(Box::new(move || {
+        let job = move || {
             let sink = Sink::new(&state, &match_id, &presences);
             let result = run_callback(&mut *core, &sink, deferred_limit, callback);
             let effects = effects(sink);
-            let _ = done.send((core, presences, result, effects));
-        }));
-        let (core, presences, result, effects) = back.await.map_err(|_| lost())?;
+            (core, presences, result, effects)
+        };
+        let (core, presences, result, effects) =
+            on_executor(executor, job).await.ok_or_else(lost)?;
         self.core = Some(core);
         self.presences = presences;
         Ok((result, effects))

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tavern_query::{Document, Index};
-use tavern_runtime::matches::{MatchContext, MatchFactory, MatchMessage};
+use tavern_runtime::matches::{MatchContext, MatchExecutor, MatchFactory, MatchMessage};
 use tavern_runtime::{Presence, RuntimeError};
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -67,6 +67,19 @@ struct MatchEntry {
     label: RwLock<String>,
     size: AtomicUsize,
     mailbox: Mailbox,
+}
+
+/// Runs `job` on a handler's executor and waits for what it returns, without holding an async
+/// worker; `None` when the executor dropped the job unrun (it is shutting down).
+async fn on_executor<T: Send + 'static>(
+    executor: &dyn MatchExecutor,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (done, result) = oneshot::channel();
+    executor.execute(Box::new(move || {
+        let _ = done.send(job());
+    }));
+    result.await.ok()
 }
 
 /// Every running authoritative match on this node.
@@ -157,14 +170,10 @@ impl MatchRegistry {
         let created = match &executor {
             None => factory.create(ctx.clone(), params)?,
             Some(executor) => {
-                let (done, created) = oneshot::channel();
                 let (ctx, params) = (ctx.clone(), params.clone());
-                executor.execute(Box::new(move || {
-                    let _ = done.send(factory.create(ctx, &params));
-                }));
-                created
+                on_executor(&**executor, move || factory.create(ctx, &params))
                     .await
-                    .map_err(|_| RuntimeError::internal("match creation did not finish"))??
+                    .ok_or_else(|| RuntimeError::internal("match creation did not finish"))??
             }
         };
         let match_config = &state.config.match_;

@@ -267,7 +267,7 @@ async fn write_loop(
         code: reason.code,
         reason: reason.reason.into(),
     }));
-    let _ = timeout(write_wait, sink.send(close)).await;
+    let _ = send_within(&mut sink, close, write_wait).await;
     let _ = timeout(write_wait, sink.close()).await;
 }
 
