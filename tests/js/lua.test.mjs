@@ -12,28 +12,11 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { makeClient, rejectsWith } from "./lib/client.mjs";
+import { makeClient, nextEvent, rejectsWith, shutdownDuringMatch, text } from "./lib/client.mjs";
 import { repoRoot, runTavern, sleep, startServer, uniqueName } from "./lib/server.mjs";
 
 const WAIT_MS = 5000;
 const luaPath = path.join(repoRoot, "tests", "lua");
-const text = (data) => new TextDecoder().decode(data);
-
-function nextEvent(socket, handler, pick = (e) => e, ms = WAIT_MS) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${handler} within ${ms} ms`)), ms);
-    const previous = socket[handler];
-    socket[handler] = (event) => {
-      const value = pick(event);
-      if (value !== undefined && value !== false) {
-        clearTimeout(timer);
-        socket[handler] = previous;
-        resolve(value);
-      }
-    };
-  });
-}
-
 describe("Lua runtime", () => {
   let server;
   let client;
@@ -391,18 +374,8 @@ test("SIGTERM calls a Lua match's terminate on its thread; players receive its b
     label: "lua-shutdown",
     args: ["--runtime.path", luaPath, "--shutdown_grace_sec", "2"],
   });
-  const client = makeClient(server);
-  const session = await client.authenticateDevice(uniqueName("dev"), true);
-  const socket = client.createSocket(false, false);
-  await socket.connect(session, false);
-  const res = await client.rpc(session, "create_lua_echo_match", {});
-  await socket.joinMatch(res.payload.match_id);
-  const notice = nextEvent(socket, "onmatchdata", (e) => Number(e.op_code) === 99 && e);
-  const stopped = server.stop();
-  const got = await notice;
-  assert.deepEqual(JSON.parse(text(got.data)), { grace_seconds: 2 });
-  const exit = await server.exited;
-  await stopped;
+  const { notice, exit } = await shutdownDuringMatch(server, "create_lua_echo_match");
+  assert.deepEqual(notice, { grace_seconds: 2 });
   assert.equal(exit.code, 0, JSON.stringify(exit));
 });
 

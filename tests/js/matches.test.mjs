@@ -5,27 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { makeClient, request } from "./lib/client.mjs";
+import { makeClient, nextEvent, request, shutdownDuringMatch, text } from "./lib/client.mjs";
 import { sleep, startServer, uniqueName } from "./lib/server.mjs";
-
-const WAIT_MS = 5000;
-
-function nextEvent(socket, handler, pick = (e) => e, ms = WAIT_MS) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${handler} within ${ms} ms`)), ms);
-    const previous = socket[handler];
-    socket[handler] = (event) => {
-      const value = pick(event);
-      if (value !== undefined && value !== false) {
-        clearTimeout(timer);
-        socket[handler] = previous;
-        resolve(value);
-      }
-    };
-  });
-}
-
-const text = (data) => new TextDecoder().decode(data);
 
 describe("authoritative matches", () => {
   let server;
@@ -255,18 +236,8 @@ describe("authoritative matches", () => {
 describe("graceful shutdown", () => {
   test("SIGTERM calls terminate; players receive its broadcast; the server exits 0", async () => {
     const server = await startServer({ label: "shutdown", args: ["--shutdown_grace_sec", "2"] });
-    const client = makeClient(server);
-    const session = await client.authenticateDevice(uniqueName("dev"), true);
-    const socket = client.createSocket(false, false);
-    await socket.connect(session, false);
-    const res = await client.rpc(session, "create_echo_match", {});
-    await socket.joinMatch(res.payload.match_id);
-    const notice = nextEvent(socket, "onmatchdata", (e) => Number(e.op_code) === 99 && e);
-    const stopped = server.stop();
-    const got = await notice;
-    assert.deepEqual(JSON.parse(text(got.data)), { grace_seconds: 2 });
-    const exit = await server.exited;
-    await stopped;
+    const { notice, exit } = await shutdownDuringMatch(server, "create_echo_match");
+    assert.deepEqual(notice, { grace_seconds: 2 });
     assert.equal(exit.code, 0, JSON.stringify(exit));
   });
 });

@@ -6,26 +6,10 @@ import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { WebSocketAdapterPb } from "@heroiclabs/nakama-js-protobuf";
 
-import { makeClient } from "./lib/client.mjs";
+import { makeClient, nextEvent } from "./lib/client.mjs";
 import { sleep, startServer, uniqueName } from "./lib/server.mjs";
 
 const WAIT_MS = 5000;
-
-/** Resolves with the first value `pick` returns for an event, or rejects after `ms`. */
-function nextEvent(socket, handler, pick = (e) => e, ms = WAIT_MS) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${handler} within ${ms} ms`)), ms);
-    const previous = socket[handler];
-    socket[handler] = (event) => {
-      const value = pick(event);
-      if (value !== undefined && value !== false) {
-        clearTimeout(timer);
-        socket[handler] = previous;
-        resolve(value);
-      }
-    };
-  });
-}
 
 /** A raw `ws` connection to /ws with the given query, resolving once open. */
 function rawSocket(server, query) {

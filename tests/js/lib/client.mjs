@@ -1,12 +1,13 @@
 // Client-side helpers: the official nakama-js client pointed at a test server, a raw HTTP
-// helper for requests the client cannot express, JWT decoding and error assertions.
+// helper for requests the client cannot express, JWT decoding, error assertions, and waiting
+// for socket events.
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { Client, Session } from "@heroiclabs/nakama-js";
 import WebSocket from "ws";
 
-import { HOST } from "./server.mjs";
+import { HOST, uniqueName } from "./server.mjs";
 
 // Node 20 has fetch but no WebSocket; nakama-js sockets need the global one.
 if (typeof globalThis.WebSocket === "undefined") {
@@ -136,3 +137,45 @@ export function verifyJwt(token, key) {
 }
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** How long a test waits for a socket event by default. */
+export const EVENT_WAIT_MS = 5000;
+
+/** Resolves with the first value `pick` returns for an event, or rejects after `ms`. */
+export function nextEvent(socket, handler, pick = (e) => e, ms = EVENT_WAIT_MS) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${handler} within ${ms} ms`)), ms);
+    const previous = socket[handler];
+    socket[handler] = (event) => {
+      const value = pick(event);
+      if (value !== undefined && value !== false) {
+        clearTimeout(timer);
+        socket[handler] = previous;
+        resolve(value);
+      }
+    };
+  });
+}
+
+/** A match-data payload as text. */
+export const text = (data) => new TextDecoder().decode(data);
+
+/**
+ * Joins one player to the match the RPC `rpc` creates (its payload answers `match_id`), stops
+ * the server with SIGTERM, and returns the JSON of the op code 99 message the match's terminate
+ * broadcast, and how the server exited.
+ */
+export async function shutdownDuringMatch(server, rpc) {
+  const client = makeClient(server);
+  const session = await client.authenticateDevice(uniqueName("dev"), true);
+  const socket = client.createSocket(false, false);
+  await socket.connect(session, false);
+  const res = await client.rpc(session, rpc, {});
+  await socket.joinMatch(res.payload.match_id);
+  const notice = nextEvent(socket, "onmatchdata", (e) => Number(e.op_code) === 99 && e);
+  const stopped = server.stop();
+  const got = await notice;
+  const exit = await server.exited;
+  await stopped;
+  return { notice: JSON.parse(text(got.data)), exit };
+}
