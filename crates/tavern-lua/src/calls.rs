@@ -5,9 +5,7 @@
 use std::sync::Arc;
 
 use mlua::{Function, Lua, Table, Value};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use tavern_runtime::operation::{self, Operation};
+use tavern_runtime::operation::{self, Operation, OperationVisitor};
 use tavern_runtime::realtime::Envelope;
 use tavern_runtime::{Code, Context, Initializer, MatchmakerEntry, MessageKind, RuntimeError};
 
@@ -27,24 +25,16 @@ pub(crate) fn register(init: &mut Initializer, shared: &Arc<Shared>, key: Key) {
         }
         Key::Before(op) | Key::After(op) => {
             let before = matches!(key, Key::Before(_));
-            let known = match op.as_str() {
-                "authenticatedevice" => {
-                    hook(init, shared, &key, before, operation::AuthenticateDevice)
-                }
-                "authenticatecustom" => {
-                    hook(init, shared, &key, before, operation::AuthenticateCustom)
-                }
-                "authenticateemail" => {
-                    hook(init, shared, &key, before, operation::AuthenticateEmail)
-                }
-                "sessionrefresh" => hook(init, shared, &key, before, operation::SessionRefresh),
-                "sessionlogout" => hook(init, shared, &key, before, operation::SessionLogout),
-                "getaccount" => hook(init, shared, &key, before, operation::GetAccount),
-                "updateaccount" => hook(init, shared, &key, before, operation::UpdateAccount),
-                "deleteaccount" => hook(init, shared, &key, before, operation::DeleteAccount),
-                "getusers" => hook(init, shared, &key, before, operation::GetUsers),
-                _ => false,
-            };
+            let known = operation::visit(
+                op,
+                HookVisitor {
+                    init,
+                    shared,
+                    key: &key,
+                    before,
+                },
+            )
+            .is_some();
             if !known {
                 tracing::warn!(operation = %op, "Lua hook for an operation Tavern does not serve yet; ignored");
             }
@@ -233,12 +223,28 @@ fn rpc(
 }
 
 /// Registers a before or after hook of one REST operation; true when done.
-fn hook<Op>(init: &mut Initializer, shared: &Arc<Shared>, key: &Key, before: bool, op: Op) -> bool
-where
-    Op: Operation,
-    Op::Request: Serialize + DeserializeOwned,
-    Op::Response: Serialize,
-{
+/// Registers a Lua hook for the operation [`operation::visit`] found by name.
+struct HookVisitor<'a, 'i> {
+    init: &'a mut Initializer<'i>,
+    shared: &'a Arc<Shared>,
+    key: &'a Key,
+    before: bool,
+}
+
+impl OperationVisitor for HookVisitor<'_, '_> {
+    type Output = ();
+    fn visit<Op: Operation>(self, op: Op) {
+        hook(self.init, self.shared, self.key, self.before, op);
+    }
+}
+
+fn hook<Op: Operation>(
+    init: &mut Initializer,
+    shared: &Arc<Shared>,
+    key: &Key,
+    before: bool,
+    op: Op,
+) {
     let (shared, key) = (shared.clone(), key.clone());
     if before {
         init.register_before(op, move |ctx, _nk, request: Op::Request| {
@@ -280,7 +286,6 @@ where
             },
         );
     }
-    true
 }
 
 /// The message inside an envelope, as JSON.

@@ -48,7 +48,11 @@ pub use logger::Logger;
 pub use matchmaker::MatchmakerEntry;
 pub use message_kind::MessageKind;
 pub use module::{InitFn, Module, Origin};
-pub use nk::{BoxFuture, Database, MatchFilter, Nk, NkBackend};
+pub use nk::{
+    BoxFuture, ChannelsBackend, Database, FriendsBackend, GroupsBackend, LeaderboardsBackend,
+    MatchFilter, Nk, NkBackend, NotificationsBackend, PartiesBackend, StorageBackend,
+    StreamsBackend, TournamentsBackend, WalletBackend,
+};
 pub use presence::Presence;
 
 /// The SQL toolkit the [`Database`] pools come from, for a module's own queries.

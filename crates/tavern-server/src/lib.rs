@@ -10,6 +10,7 @@ pub mod matchmaking;
 pub mod realtime;
 pub mod runtime;
 pub mod server;
+pub mod social;
 pub mod state;
 pub mod storage;
 pub mod telemetry;

@@ -59,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v2/rpc/{*id}",
             get(rpc::call_with_id).post(rpc::call_with_id),
         )
+        .merge(crate::social::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(SetResponseHeaderLayer::overriding(

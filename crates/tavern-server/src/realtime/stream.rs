@@ -4,33 +4,72 @@
 use tavern_proto::realtime::UserPresence;
 use uuid::Uuid;
 
-/// Stream modes, with Nakama's numbers.
+/// Stream modes, with Nakama's numbers; any other number is a custom stream of game code
+/// (`nk.stream_user_join`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[repr(u8)]
 pub enum StreamMode {
-    Notifications = 0,
-    Status = 1,
-    ChatRoom = 2,
-    GroupChat = 3,
-    DirectMessage = 4,
-    MatchRelayed = 5,
-    MatchAuthoritative = 6,
-    Party = 7,
+    Notifications,
+    Status,
+    ChatRoom,
+    GroupChat,
+    DirectMessage,
+    MatchRelayed,
+    MatchAuthoritative,
+    Party,
+    /// A mode Tavern gives no meaning to (8..=255).
+    Custom(u8),
 }
 
-/// A stream: mode, subject (a user, match or party id) and label (a node name, for matches).
+impl StreamMode {
+    /// Nakama's number of the mode.
+    pub fn number(self) -> u8 {
+        match self {
+            StreamMode::Notifications => 0,
+            StreamMode::Status => 1,
+            StreamMode::ChatRoom => 2,
+            StreamMode::GroupChat => 3,
+            StreamMode::DirectMessage => 4,
+            StreamMode::MatchRelayed => 5,
+            StreamMode::MatchAuthoritative => 6,
+            StreamMode::Party => 7,
+            StreamMode::Custom(n) => n,
+        }
+    }
+
+    /// The mode of a number.
+    pub fn from_number(n: u8) -> StreamMode {
+        match n {
+            0 => StreamMode::Notifications,
+            1 => StreamMode::Status,
+            2 => StreamMode::ChatRoom,
+            3 => StreamMode::GroupChat,
+            4 => StreamMode::DirectMessage,
+            5 => StreamMode::MatchRelayed,
+            6 => StreamMode::MatchAuthoritative,
+            7 => StreamMode::Party,
+            n => StreamMode::Custom(n),
+        }
+    }
+}
+
+/// A stream, as Nakama identifies one: mode, subject (a user, match, group or party id),
+/// subcontext (the second user of a direct-message stream) and label (a node name for
+/// matches, a room name for chat rooms). Unused ids are the nil UUID.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Stream {
     pub mode: StreamMode,
     pub subject: Uuid,
+    pub subcontext: Uuid,
     pub label: String,
 }
 
 impl Stream {
+    /// A stream without a subcontext.
     pub fn new(mode: StreamMode, subject: Uuid, label: impl Into<String>) -> Stream {
         Stream {
             mode,
             subject,
+            subcontext: Uuid::nil(),
             label: label.into(),
         }
     }

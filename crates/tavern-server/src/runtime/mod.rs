@@ -2,7 +2,7 @@
 //! the realtime socket make into them.
 
 mod http_client;
-mod nk_backend;
+pub(crate) mod nk_backend;
 
 use std::sync::Arc;
 

@@ -4,7 +4,9 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use tavern_proto::api;
 use tavern_runtime::{
-    BoxFuture, Code, HttpRequest, HttpResponse, MatchFilter, NkBackend, RuntimeError,
+    BoxFuture, ChannelsBackend, Code, FriendsBackend, GroupsBackend, HttpRequest, HttpResponse,
+    LeaderboardsBackend, MatchFilter, NkBackend, NotificationsBackend, PartiesBackend,
+    RuntimeError, StorageBackend, WalletBackend,
 };
 use uuid::Uuid;
 
@@ -28,7 +30,8 @@ impl ServerNk {
         let _ = self.state.set(Arc::downgrade(state));
     }
 
-    fn state(&self) -> Result<Arc<AppState>, RuntimeError> {
+    /// The running server, or `Code::Unavailable` before it runs (during module init).
+    pub(crate) fn state(&self) -> Result<Arc<AppState>, RuntimeError> {
         self.state
             .get()
             .and_then(Weak::upgrade)
@@ -169,5 +172,39 @@ impl NkBackend for ServerNk {
         request: HttpRequest,
     ) -> BoxFuture<'_, Result<HttpResponse, RuntimeError>> {
         Box::pin(super::http_client::send(request))
+    }
+
+    // Each social domain implements its trait in its own folder (`social/<domain>/nk.rs`).
+
+    fn storage(&self) -> Option<&dyn StorageBackend> {
+        Some(self)
+    }
+
+    fn wallet(&self) -> Option<&dyn WalletBackend> {
+        Some(self)
+    }
+
+    fn friends(&self) -> Option<&dyn FriendsBackend> {
+        Some(self)
+    }
+
+    fn groups(&self) -> Option<&dyn GroupsBackend> {
+        Some(self)
+    }
+
+    fn channels(&self) -> Option<&dyn ChannelsBackend> {
+        Some(self)
+    }
+
+    fn notifications(&self) -> Option<&dyn NotificationsBackend> {
+        Some(self)
+    }
+
+    fn leaderboards(&self) -> Option<&dyn LeaderboardsBackend> {
+        Some(self)
+    }
+
+    fn parties(&self) -> Option<&dyn PartiesBackend> {
+        Some(self)
     }
 }

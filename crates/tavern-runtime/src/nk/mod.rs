@@ -1,4 +1,29 @@
 //! `Nk`: the server functions game code may call, and the database for its own SQL.
+//!
+//! This file holds the handle and the accounts, matches and HTTP functions; each social domain
+//! has a file of its own with its `Nk` functions and the backend trait the server implements.
+
+mod channels;
+mod friends;
+mod groups;
+mod leaderboards;
+mod notifications;
+mod parties;
+mod storage;
+mod streams;
+mod tournaments;
+mod wallet;
+
+pub use channels::ChannelsBackend;
+pub use friends::FriendsBackend;
+pub use groups::GroupsBackend;
+pub use leaderboards::LeaderboardsBackend;
+pub use notifications::NotificationsBackend;
+pub use parties::PartiesBackend;
+pub use storage::StorageBackend;
+pub use streams::StreamsBackend;
+pub use tournaments::TournamentsBackend;
+pub use wallet::WalletBackend;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -101,16 +126,69 @@ pub trait NkBackend: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<HttpResponse, RuntimeError>> {
         unavailable()
     }
+
+    // Each social domain's functions, in a trait of its own (one file per domain in
+    // `nk/`). A backend without a domain (a test fake) keeps the default `None`, and the
+    // domain's `Nk` functions fail with `Code::Unimplemented`.
+
+    /// Storage objects: see [`StorageBackend`].
+    fn storage(&self) -> Option<&dyn StorageBackend> {
+        None
+    }
+    /// Wallets and their ledgers: see [`WalletBackend`].
+    fn wallet(&self) -> Option<&dyn WalletBackend> {
+        None
+    }
+    /// Friends: see [`FriendsBackend`].
+    fn friends(&self) -> Option<&dyn FriendsBackend> {
+        None
+    }
+    /// Groups: see [`GroupsBackend`].
+    fn groups(&self) -> Option<&dyn GroupsBackend> {
+        None
+    }
+    /// Chat channels: see [`ChannelsBackend`].
+    fn channels(&self) -> Option<&dyn ChannelsBackend> {
+        None
+    }
+    /// Notifications: see [`NotificationsBackend`].
+    fn notifications(&self) -> Option<&dyn NotificationsBackend> {
+        None
+    }
+    /// Streams and presences: see [`StreamsBackend`].
+    fn streams(&self) -> Option<&dyn StreamsBackend> {
+        None
+    }
+    /// Leaderboards: see [`LeaderboardsBackend`].
+    fn leaderboards(&self) -> Option<&dyn LeaderboardsBackend> {
+        None
+    }
+    /// Tournaments: see [`TournamentsBackend`].
+    fn tournaments(&self) -> Option<&dyn TournamentsBackend> {
+        None
+    }
+    /// Parties: see [`PartiesBackend`].
+    fn parties(&self) -> Option<&dyn PartiesBackend> {
+        None
+    }
 }
 
 /// The answer of a backend that does not offer a function.
 fn unavailable<'a, T: Send + 'a>() -> BoxFuture<'a, Result<T, RuntimeError>> {
-    Box::pin(async {
-        Err(RuntimeError::new(
-            "not available on this server",
-            Code::Unimplemented,
-        ))
-    })
+    Box::pin(async { Err(not_offered()) })
+}
+
+/// The error of a function the backend does not offer.
+fn not_offered() -> RuntimeError {
+    RuntimeError::new("not available on this server", Code::Unimplemented)
+}
+
+// Used by the domain files as their functions land.
+#[allow(dead_code)]
+/// A domain of the backend, or the error of a backend without it:
+/// `domain(self.backend.storage())?.storage_read(..)`.
+fn domain<T: ?Sized>(backend: Option<&T>) -> Result<&T, RuntimeError> {
+    backend.ok_or_else(not_offered)
 }
 
 /// What [`Nk::match_list`] looks for; the defaults list up to 10 matches of any kind.

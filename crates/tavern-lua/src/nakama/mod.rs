@@ -1,5 +1,18 @@
 //! The `nakama` module (`local nk = require("nakama")`): the server functions Nakama gives
-//! Lua code, under Nakama's names and argument orders.
+//! Lua code, under Nakama's names and argument orders. This file holds the core (logging,
+//! JSON, encodings, registrations, accounts, matches, HTTP, fleet); each social domain has a
+//! file of its own that mirrors `tavern_runtime::Nk`'s domain file.
+
+mod channels;
+mod friends;
+mod groups;
+mod leaderboards;
+mod notifications;
+mod parties;
+mod storage;
+mod streams;
+mod tournaments;
+mod wallet;
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -76,6 +89,16 @@ pub(crate) fn module(lua: &Lua) -> mlua::Result<Table> {
     server(lua, &nk)?;
     outbound(lua, &nk)?;
     fleet(lua, &nk)?;
+    storage::register(lua, &nk)?;
+    wallet::register(lua, &nk)?;
+    friends::register(lua, &nk)?;
+    groups::register(lua, &nk)?;
+    channels::register(lua, &nk)?;
+    notifications::register(lua, &nk)?;
+    streams::register(lua, &nk)?;
+    leaderboards::register(lua, &nk)?;
+    tournaments::register(lua, &nk)?;
+    parties::register(lua, &nk)?;
     Ok(nk)
 }
 

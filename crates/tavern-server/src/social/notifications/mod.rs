@@ -1,0 +1,17 @@
+//! Notifications: persisted and live messages to users, the one path every domain sends them through.
+//!
+//! Everything of the domain lives here: REST handlers, realtime handlers, SQL and the `Nk`
+//! functions (`nk.rs`).
+
+mod nk;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// The domain's REST routes.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+}
