@@ -2,8 +2,8 @@
 // require across files, the sandbox, hooks, Lua match handlers (ping-pong, tic-tac-toe played
 // to a win), the matchmaker hook in Lua, and the instruction budget stopping a runaway script
 // while other matches keep ticking, nk.http_request against a local HTTP server, nk.fleet_*
-// without a fleet manager, the Lua echo match. Plus shutdown calling a Lua match's terminate, and a
-// module with a syntax error stopping the start.
+// without a fleet manager, the Lua echo match. Plus shutdown calling a Lua match's terminate, the
+// benchmark's Lua match (crates/tavern-bench/lua), and a module with a syntax error stopping the start.
 
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -377,6 +377,46 @@ test("SIGTERM calls a Lua match's terminate on its thread; players receive its b
   const { notice, exit } = await shutdownDuringMatch(server, "create_lua_echo_match");
   assert.deepEqual(notice, { grace_seconds: 2 });
   assert.equal(exit.code, 0, JSON.stringify(exit));
+});
+
+test("the bench's Lua match (crates/tavern-bench/lua) echoes op 1 to its sender only and ignores other op codes", async () => {
+  const server = await startServer({
+    label: "lua-bench-match",
+    args: ["--runtime.path", path.join(repoRoot, "crates", "tavern-bench", "lua")],
+  });
+  const client = makeClient(server);
+  const players = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const session = await client.authenticateDevice(uniqueName("dev"), true);
+      const socket = client.createSocket(false, false);
+      await socket.connect(session, false);
+      players.push({ session, socket, seen: [] });
+    }
+    const [a, b] = players;
+    const many = await client.rpc(a.session, "bench_match_create_many", { count: 3, tick_rate: 20 });
+    assert.deepEqual(many.payload, { created: 3 });
+    const res = await client.rpc(a.session, "bench_match_create", { tick_rate: 20 });
+    const matchId = res.payload.match_id;
+    assert.match(matchId, /^[0-9a-f-]{36}\.nakama$/);
+    for (const p of players) {
+      await p.socket.joinMatch(matchId);
+      p.socket.onmatchdata = (m) => p.seen.push([m.op_code, text(m.data)]);
+    }
+    await a.socket.sendMatchState(matchId, 2, "ignored");
+    await a.socket.sendMatchState(matchId, 1, "from a");
+    await b.socket.sendMatchState(matchId, 1, "from b");
+    const deadline = Date.now() + WAIT_MS;
+    while ((a.seen.length < 1 || b.seen.length < 1) && Date.now() < deadline) {
+      await sleep(20);
+    }
+    await sleep(200);
+    assert.deepEqual(a.seen, [[1, "from a"]]);
+    assert.deepEqual(b.seen, [[1, "from b"]]);
+  } finally {
+    for (const p of players) p.socket.disconnect(false);
+    await server.stop();
+  }
 });
 
 test("a Lua module with a syntax error stops the start with its file and line", async () => {

@@ -61,6 +61,13 @@ pub enum Scenario {
     /// Creates idle authoritative matches through an RPC and reads the server's tick
     /// lateness from its Prometheus endpoint.
     Idle(IdleArgs),
+    /// Idle Lua matches: `idle` with the Lua module `crates/tavern-bench/lua/bench_match.lua`
+    /// (2,000 matches at 10 Hz by default); reports server CPU and memory per match, and the
+    /// tick lateness when `--metrics-port` is given.
+    LuaIdle(LuaIdleArgs),
+    /// Lua echo: `echo` with the Lua module `crates/tavern-bench/lua/bench_match.lua` (250
+    /// 2-player matches at 10 Hz, each player sending op code 1 ten times a second, by default).
+    LuaEcho(LuaEchoArgs),
 }
 
 /// Which accounts the `auth` scenario authenticates.
@@ -252,4 +259,90 @@ pub struct IdleArgs {
     /// start and end of the measurement for the tick lateness histogram.
     #[arg(long, default_value_t = 9100)]
     pub metrics_port: u16,
+}
+
+/// The RPC of `crates/tavern-bench/lua/bench_match.lua` creating one match.
+pub const BENCH_MATCH_CREATE: &str = "bench_match_create";
+/// The RPC of `crates/tavern-bench/lua/bench_match.lua` creating up to 1,000 matches a call.
+pub const BENCH_MATCH_CREATE_MANY: &str = "bench_match_create_many";
+
+/// Parameters of `lua-idle`.
+#[derive(Debug, Args, Serialize)]
+pub struct LuaIdleArgs {
+    /// Idle Lua matches to create.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=200_000))]
+    pub matches: u64,
+    /// Their tick rate.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub tick_rate: u64,
+    /// Seconds to wait after creating them before measuring.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub settle: u64,
+    /// Measurement time in seconds.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: u64,
+    /// Port of Tavern's Prometheus endpoint, for the tick lateness; without it only CPU and
+    /// memory are measured (so the scenario runs against any Nakama-compatible server).
+    #[arg(long)]
+    pub metrics_port: Option<u16>,
+}
+
+impl LuaIdleArgs {
+    /// The `idle` scenario these parameters stand for.
+    pub fn idle(&self) -> IdleArgs {
+        IdleArgs {
+            matches: self.matches,
+            tick_rate: self.tick_rate,
+            batch: 100,
+            rpc: BENCH_MATCH_CREATE_MANY.to_owned(),
+            settle: self.settle,
+            duration: self.duration,
+            metrics_port: 0,
+        }
+    }
+}
+
+/// Parameters of `lua-echo`.
+#[derive(Debug, Args, Serialize)]
+pub struct LuaEchoArgs {
+    /// Lua matches, 2 players each.
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=50_000))]
+    pub matches: u64,
+    /// Messages per second sent by each player.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub rate: u64,
+    /// The matches' tick rate.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub tick_rate: u64,
+    /// Measurement time in seconds (sending phase).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: u64,
+    /// Bytes of payload per message (at least the 16-byte timestamp header).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(16..=3000))]
+    pub payload: u64,
+    /// Socket encoding.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Socket openings per second during setup.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub open_rate: u64,
+}
+
+impl LuaEchoArgs {
+    /// The `echo` scenario these parameters stand for: op code 1, which the bench match sends
+    /// back to its sender.
+    pub fn echo(&self) -> EchoArgs {
+        EchoArgs {
+            matches: self.matches,
+            rate: self.rate,
+            duration: self.duration,
+            payload: self.payload,
+            format: self.format,
+            open_rate: self.open_rate,
+            auth_clients: 32,
+            rpc: BENCH_MATCH_CREATE.to_owned(),
+            rpc_payload: format!("{{\"tick_rate\":{}}}", self.tick_rate),
+            op_code: 1,
+        }
+    }
 }

@@ -61,6 +61,10 @@ fn run(cli: &Cli) -> Result<Report, String> {
             Scenario::Echo(args) => scenario::match_traffic::echo(endpoint, target, args).await,
             Scenario::Matchmake(args) => scenario::matchmake::run(endpoint, target, args).await,
             Scenario::Idle(args) => scenario::idle::run(endpoint, target, args).await,
+            Scenario::LuaIdle(args) => scenario::idle::lua(endpoint, target, args).await,
+            Scenario::LuaEcho(args) => {
+                scenario::match_traffic::lua_echo(endpoint, target, args).await
+            }
         }
     })
 }

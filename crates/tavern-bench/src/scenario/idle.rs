@@ -14,7 +14,7 @@ use serde_json::json;
 use tavern_proto::api::Rpc;
 use tavern_proto::realtime::{Envelope, envelope};
 
-use crate::cli::{Format, IdleArgs, Target};
+use crate::cli::{Format, IdleArgs, LuaIdleArgs, Target};
 use crate::client::{Endpoint, HttpClient, Socket};
 use crate::proc_stats;
 use crate::report::{self, LatencySummary, Outcome, Report};
@@ -27,21 +27,66 @@ const DURATION: &str = "tavern_match_tick_duration_seconds";
 /// The server's running matches gauge.
 const RUNNING: &str = "tavern_matches_running";
 
-/// Runs the scenario and returns its report.
+/// Runs `idle` and returns its report.
 pub async fn run(
     endpoint: Arc<Endpoint>,
     target: &Target,
     args: &IdleArgs,
 ) -> Result<Report, String> {
-    let metrics_endpoint = endpoint.with_port(args.metrics_port);
-    let mut metrics = HttpClient::new(&metrics_endpoint);
-    metrics.get_text("/metrics").await.map_err(|e| {
-        format!("the server's metrics endpoint must be on (metrics.prometheus_port): {e}")
-    })?;
+    let parameters = serde_json::to_value(args).unwrap_or_default();
+    measure(
+        endpoint,
+        target,
+        "idle",
+        args,
+        Some(args.metrics_port),
+        parameters,
+    )
+    .await
+}
+
+/// Runs `lua-idle` (`idle` on the bench's Lua match) and returns its report.
+pub async fn lua(
+    endpoint: Arc<Endpoint>,
+    target: &Target,
+    args: &LuaIdleArgs,
+) -> Result<Report, String> {
+    let parameters = serde_json::to_value(args).unwrap_or_default();
+    measure(
+        endpoint,
+        target,
+        "lua-idle",
+        &args.idle(),
+        args.metrics_port,
+        parameters,
+    )
+    .await
+}
+
+async fn measure(
+    endpoint: Arc<Endpoint>,
+    target: &Target,
+    scenario: &'static str,
+    args: &IdleArgs,
+    metrics_port: Option<u16>,
+    parameters: serde_json::Value,
+) -> Result<Report, String> {
+    let metrics_endpoint = metrics_port.map(|port| endpoint.with_port(port));
+    let mut metrics = match &metrics_endpoint {
+        Some(metrics_endpoint) => {
+            let mut client = HttpClient::new(metrics_endpoint);
+            client.get_text("/metrics").await.map_err(|e| {
+                format!("the server's metrics endpoint must be on (metrics.prometheus_port): {e}")
+            })?;
+            Some(client)
+        }
+        None => None,
+    };
 
     let tokens = create_accounts(endpoint.clone(), &run_tag(), 1, 1).await?;
     let token = tokens.first().ok_or("no account")?;
     let mut socket = Socket::connect(&endpoint, token, Format::Json).await?;
+    let rss_before_matches = server_rss(target.server_pid)?;
     let setup_started = Instant::now();
     let mut created = 0u64;
     let mut batch_index = 0u64;
@@ -67,62 +112,100 @@ pub async fn run(
     }
     let setup_s = setup_started.elapsed().as_secs_f64();
     eprintln!(
-        "idle: {created} matches created in {setup_s:.1}s; settling {}s",
+        "{scenario}: {created} matches created in {setup_s:.1}s; settling {}s",
         args.settle
     );
     tokio::time::sleep(Duration::from_secs(args.settle)).await;
 
     let start_time = report::now_rfc3339();
     let probe = proc_stats::Probe::start(target.server_pid)?;
-    let before = Scrape::parse(&metrics.get_text("/metrics").await?);
+    let before = match &mut metrics {
+        Some(m) => Some(Scrape::parse(&m.get_text("/metrics").await?)),
+        None => None,
+    };
     let started = Instant::now();
     let window = Duration::from_secs(args.duration);
     let every = Duration::from_secs(target.progress_secs);
     // Bounded by the window.
     while started.elapsed() < window {
         tokio::time::sleep(every.min(window.saturating_sub(started.elapsed()))).await;
-        eprintln!("[idle {:>6.1}s] waiting", started.elapsed().as_secs_f64());
+        eprintln!(
+            "[{scenario} {:>6.1}s] waiting",
+            started.elapsed().as_secs_f64()
+        );
     }
-    let after = Scrape::parse(&metrics.get_text("/metrics").await?);
+    let after = match &mut metrics {
+        Some(m) => Some(Scrape::parse(&m.get_text("/metrics").await?)),
+        None => None,
+    };
     let (server, client) = probe.finish()?;
     let elapsed = started.elapsed();
     socket.close().await;
 
-    let lateness = after.histogram(LATENESS).minus(&before.histogram(LATENESS));
-    let duration = after.histogram(DURATION).minus(&before.histogram(DURATION));
-    let ticks = lateness.count;
-    // Every match running counts, including any left from earlier runs on the same server.
-    let running = before.value(RUNNING).unwrap_or(created as f64);
-    let expected = running * args.tick_rate as f64 * elapsed.as_secs_f64();
+    let mut details = json!({
+        "setup_s": setup_s,
+        "matches_created": created,
+    });
+    if let (Some(before), Some(server)) = (rss_before_matches, &server) {
+        details["rss_kib_before_matches"] = json!(before);
+        details["kib_per_match"] =
+            json!(server.rss_kib_after.saturating_sub(before) as f64 / created.max(1) as f64);
+    }
+    let (ops, latency) = match (before, after) {
+        (Some(before), Some(after)) => {
+            let lateness = after.histogram(LATENESS).minus(&before.histogram(LATENESS));
+            let duration = after.histogram(DURATION).minus(&before.histogram(DURATION));
+            let ticks = lateness.count;
+            // Every match running counts, including any left from earlier runs on the server.
+            let running = before.value(RUNNING).unwrap_or(created as f64);
+            let expected = running * args.tick_rate as f64 * elapsed.as_secs_f64();
+            details["latency_is"] = json!(
+                "server tick lateness (tick start - scheduled instant), from its Prometheus histogram; percentiles are bucket upper bounds"
+            );
+            details["ops_are"] = json!("match ticks run in the window");
+            details["matches_running"] = json!(running);
+            details["ticks_expected"] = json!(expected.round());
+            details["ticks_share_run"] = json!(if expected > 0.0 {
+                ticks as f64 / expected
+            } else {
+                0.0
+            });
+            details["lateness_share_under_5ms"] = json!(lateness.share_at_most(0.005));
+            details["tick_duration_p50_ms"] = json!(duration.quantile(0.50) * 1000.0);
+            details["tick_duration_p99_ms"] = json!(duration.quantile(0.99) * 1000.0);
+            details["tick_duration_mean_ms"] = json!(if duration.count > 0 {
+                duration.sum / duration.count as f64 * 1000.0
+            } else {
+                0.0
+            });
+            (ticks, lateness.summary())
+        }
+        _ => {
+            details["ops_are"] = json!("none: no metrics endpoint, so ticks are not counted");
+            (0, Buckets::default().summary())
+        }
+    };
     Ok(Report::new(
         target,
         Outcome {
-            scenario: "idle",
-            parameters: serde_json::to_value(args).unwrap_or_default(),
+            scenario,
+            parameters,
             start_time,
             duration: elapsed,
             throughput: None,
-            ops: ticks,
+            ops,
             errors: 0,
-            latency: lateness.summary(),
+            latency,
             server,
             client,
-            details: json!({
-                "latency_is": "server tick lateness (tick start - scheduled instant), from its Prometheus histogram; percentiles are bucket upper bounds",
-                "ops_are": "match ticks run in the window",
-                "setup_s": setup_s,
-                "matches_created": created,
-                "matches_running": running,
-                "ticks_expected": expected.round(),
-                "ticks_share_run": if expected > 0.0 { ticks as f64 / expected } else { 0.0 },
-                "lateness_share_under_5ms": lateness.share_at_most(0.005),
-                "tick_duration_p50_ms": duration.quantile(0.50) * 1000.0,
-                "tick_duration_p99_ms": duration.quantile(0.99) * 1000.0,
-                "tick_duration_mean_ms": if duration.count > 0 { duration.sum / duration.count as f64 * 1000.0 } else { 0.0 },
-            }),
+            details,
             error_samples: Vec::new(),
         },
     ))
+}
+
+fn server_rss(pid: Option<u32>) -> Result<Option<u64>, String> {
+    Ok(pid.map(proc_stats::sample).transpose()?.map(|s| s.rss_kib))
 }
 
 /// The unlabelled samples of one Prometheus text exposition: `name{labels} value` lines,

@@ -20,7 +20,7 @@ use tavern_proto::realtime::{
 use tokio::sync::watch;
 use tokio::time::{MissedTickBehavior, timeout};
 
-use crate::cli::{EchoArgs, Format, RelayArgs, Target};
+use crate::cli::{EchoArgs, Format, LuaEchoArgs, RelayArgs, Target};
 use crate::client::{Endpoint, Socket};
 use crate::proc_stats;
 use crate::report::{self, Counters, Latency, Outcome, Report};
@@ -84,8 +84,29 @@ pub async fn echo(
     target: &Target,
     args: &EchoArgs,
 ) -> Result<Report, String> {
+    let parameters = serde_json::to_value(args).unwrap_or_default();
+    authoritative(endpoint, target, "echo", args, parameters).await
+}
+
+/// Runs `lua-echo` (`echo` on the bench's Lua match) and returns its report.
+pub async fn lua_echo(
+    endpoint: Arc<Endpoint>,
+    target: &Target,
+    args: &LuaEchoArgs,
+) -> Result<Report, String> {
+    let parameters = serde_json::to_value(args).unwrap_or_default();
+    authoritative(endpoint, target, "lua-echo", &args.echo(), parameters).await
+}
+
+async fn authoritative(
+    endpoint: Arc<Endpoint>,
+    target: &Target,
+    scenario: &'static str,
+    args: &EchoArgs,
+    parameters: serde_json::Value,
+) -> Result<Report, String> {
     let params = Params {
-        scenario: "echo",
+        scenario,
         kind: Kind::Authoritative {
             rpc: args.rpc.clone(),
             payload: args.rpc_payload.clone(),
@@ -98,7 +119,7 @@ pub async fn echo(
         open_rate: args.open_rate,
         auth_clients: args.auth_clients,
         op_code: args.op_code,
-        parameters: serde_json::to_value(args).unwrap_or_default(),
+        parameters,
     };
     run(endpoint, target, params).await
 }
