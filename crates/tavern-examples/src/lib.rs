@@ -11,6 +11,8 @@
 //! * [`idle_match`] — a match that only ticks, with RPC `create_idle_matches` creating many
 //!   (for measuring the cost of a running match).
 //! * [`lobby`] — a match with a JSON label and the find-or-create RPC `find_or_create_match`.
+//! * [`storage_api`] — the storage `Nk` functions behind `rust_storage_*` RPCs, and hooks on
+//!   every storage REST operation (for the integration tests).
 //! * [`fleet_session`] — dedicated game servers from the fleet manager for matchmaker groups
 //!   (active only when a fleet manager is registered).
 
@@ -23,6 +25,7 @@ pub mod idle_match;
 pub mod lobby;
 pub mod login_counter;
 pub mod pingpong;
+pub mod storage_api;
 
 use tavern_runtime::{Module, RuntimeError};
 
@@ -37,6 +40,7 @@ pub const MODULES: &[Module] = &[
     lobby::MODULE,
     idle_match::MODULE,
     fleet_session::MODULE,
+    storage_api::MODULE,
 ];
 
 /// Parses an RPC payload as JSON parameters (an empty payload is `{}`).

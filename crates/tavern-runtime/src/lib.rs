@@ -50,8 +50,9 @@ pub use message_kind::MessageKind;
 pub use module::{InitFn, Module, Origin};
 pub use nk::{
     BoxFuture, ChannelsBackend, Database, FriendsBackend, GroupsBackend, LeaderboardsBackend,
-    MatchFilter, Nk, NkBackend, NotificationsBackend, PartiesBackend, StorageBackend,
-    StreamsBackend, TournamentsBackend, WalletBackend,
+    MatchFilter, Nk, NkBackend, NotificationsBackend, PartiesBackend, SYSTEM_USER_ID,
+    StorageBackend, StorageDelete, StorageRead, StorageWrite, StreamsBackend, TournamentsBackend,
+    WalletBackend,
 };
 pub use presence::Presence;
 

@@ -20,7 +20,7 @@ pub use groups::GroupsBackend;
 pub use leaderboards::LeaderboardsBackend;
 pub use notifications::NotificationsBackend;
 pub use parties::PartiesBackend;
-pub use storage::StorageBackend;
+pub use storage::{SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead, StorageWrite};
 pub use streams::StreamsBackend;
 pub use tournaments::TournamentsBackend;
 pub use wallet::WalletBackend;
@@ -183,8 +183,6 @@ fn not_offered() -> RuntimeError {
     RuntimeError::new("not available on this server", Code::Unimplemented)
 }
 
-// Used by the domain files as their functions land.
-#[allow(dead_code)]
 /// A domain of the backend, or the error of a backend without it:
 /// `domain(self.backend.storage())?.storage_read(..)`.
 fn domain<T: ?Sized>(backend: Option<&T>) -> Result<&T, RuntimeError> {

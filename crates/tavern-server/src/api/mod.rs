@@ -7,7 +7,7 @@ pub mod call_info;
 pub mod error;
 pub mod extract;
 pub mod health;
-mod hooks;
+pub mod hooks;
 pub mod matches;
 pub mod matchmaker;
 pub mod rpc;
