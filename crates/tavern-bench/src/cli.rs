@@ -68,6 +68,25 @@ pub enum Scenario {
     /// Lua echo: `echo` with the Lua module `crates/tavern-bench/lua/bench_match.lua` (250
     /// 2-player matches at 10 Hz, each player sending op code 1 ten times a second, by default).
     LuaEcho(LuaEchoArgs),
+    /// Storage object writes or reads per second: one object per user, every user in one
+    /// collection.
+    Storage(StorageArgs),
+}
+
+/// What each request of the `storage` scenario does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageOp {
+    /// `PUT /v2/storage` of a new object (a new key, version `*`): an insert, like a new
+    /// account.
+    Create,
+    /// `PUT /v2/storage` over the user's object without a version: an unconditional update.
+    Write,
+    /// `PUT /v2/storage` over the user's object with the version it last got back: an
+    /// update with a version check (each user has one writer, so checks never fail).
+    Update,
+    /// `POST /v2/storage` reading the user's object.
+    Read,
 }
 
 /// Which accounts the `auth` scenario authenticates.
@@ -345,4 +364,29 @@ impl LuaEchoArgs {
             op_code: 1,
         }
     }
+}
+
+/// Parameters of `storage`.
+#[derive(Debug, Args, Serialize)]
+pub struct StorageArgs {
+    /// What each request does.
+    #[arg(long, value_enum, default_value_t = StorageOp::Write)]
+    pub op: StorageOp,
+    /// Users (device accounts created beforehand, not measured), each with one object in the
+    /// collection, written before the run except for `--op create`.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub users: u64,
+    /// Concurrent clients, each on its own keep-alive HTTP/1.1 connection, each serving its
+    /// own share of the users.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub clients: u64,
+    /// Measurement time in seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: u64,
+    /// Stop after this many requests even if time remains.
+    #[arg(long, default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub max_requests: u64,
+    /// Bytes of each object's value (a JSON object with a counter and padding).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(32..=65_536))]
+    pub value_bytes: u64,
 }

@@ -1,6 +1,6 @@
-//! The protocol client: the loopback-only target address, device authentication over a
-//! keep-alive HTTP/1.1 connection, and realtime sockets exchanging `Envelope`s in either
-//! encoding.
+//! The protocol client: the loopback-only target address, device authentication and other
+//! REST calls over a keep-alive HTTP/1.1 connection, and realtime sockets exchanging
+//! `Envelope`s in either encoding.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -11,7 +11,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
-use hyper::{Request, StatusCode};
+use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tavern_proto::api;
 use tavern_proto::realtime::Envelope;
@@ -170,6 +170,52 @@ impl<'a> HttpClient<'a> {
         let result = timeout(IO_TIMEOUT, exchange)
             .await
             .unwrap_or_else(|_| Err(format!("GET {path} timed out")));
+        if result.is_err() {
+            self.sender = None;
+        }
+        result
+    }
+
+    /// `method path` with a bearer token and a JSON body, returning the body of a 200 answer;
+    /// any other status is an error carrying the start of the answer.
+    pub async fn call(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Vec<u8>,
+    ) -> Result<Bytes, String> {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header(HOST, &self.endpoint.authority)
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| format!("build request: {e}"))?;
+        let exchange = async {
+            let response = self
+                .connection()
+                .await?
+                .send_request(request)
+                .await
+                .map_err(|e| format!("HTTP request: {e}"))?;
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| format!("HTTP body: {e}"))?
+                .to_bytes();
+            if status != StatusCode::OK {
+                let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
+                return Err(format!("{method} {path}: HTTP {}: {text}", status.as_u16()));
+            }
+            Ok(body)
+        };
+        let result = timeout(IO_TIMEOUT, exchange)
+            .await
+            .unwrap_or_else(|_| Err(format!("{method} {path} timed out")));
         if result.is_err() {
             self.sender = None;
         }

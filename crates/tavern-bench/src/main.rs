@@ -65,6 +65,7 @@ fn run(cli: &Cli) -> Result<Report, String> {
             Scenario::LuaEcho(args) => {
                 scenario::match_traffic::lua_echo(endpoint, target, args).await
             }
+            Scenario::Storage(args) => scenario::storage::run(endpoint, target, args).await,
         }
     })
 }

@@ -17,9 +17,9 @@ use tavern_runtime::matches::{
     Broadcast, Dispatcher, MatchContext, MatchCore, MatchMessage, MatchOutput,
 };
 
+use tavern_lua::LuaSettings;
 use tavern_runtime::registry::{Registry, RuntimeSetup};
 use tavern_runtime::{BoxFuture, Database, Nk, NkBackend, Presence, RuntimeError, api};
-use tavern_lua::LuaSettings;
 
 /// A server without data: the ticks never reach it.
 struct NoServer;
@@ -93,7 +93,10 @@ fn tick_all(
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let folder = args.get(1).cloned().unwrap_or("crates/tavern-bench/lua".to_owned());
+    let folder = args
+        .get(1)
+        .cloned()
+        .unwrap_or("crates/tavern-bench/lua".to_owned());
     let handler = args.get(2).cloned().unwrap_or("bench_match".to_owned());
     let matches: usize = arg(&args, 3, 2000);
     let ticks: i64 = arg(&args, 4, 50);

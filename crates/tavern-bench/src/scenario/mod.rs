@@ -5,6 +5,7 @@ pub mod ccu;
 pub mod idle;
 pub mod match_traffic;
 pub mod matchmake;
+pub mod storage;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
