@@ -1,5 +1,6 @@
--- nk.storage_* behind RPCs, and Lua hooks on the storage REST operations, driven by
--- tests/js/storage.test.mjs (errors go through `lua_try` in outbound.lua).
+-- nk.storage_*, nk.wallet_* and nk.multi_update behind RPCs, and Lua hooks on the storage REST
+-- operations, driven by tests/js/storage.test.mjs and wallet.test.mjs (errors go through
+-- `lua_try` in outbound.lua).
 -- The hooks act only on collections named for them: `lua_hook_denied` is refused,
 -- `lua_hook_rewrite` is rewritten (values become {rewritten = true}), and every write to it is
 -- recorded by the after hook as the system object lua_hook_seen/<user id>.
@@ -114,3 +115,27 @@ nk.register_req_before(function(context, payload)
   end
   return payload
 end, "ListStorageObjects")
+
+-- Wallets and multi_update, driven by tests/js/wallet.test.mjs.
+rpc("wallet_update", function(context, input)
+  local updated, previous = nk.wallet_update(input.user_id, input.changeset, input.metadata, input.update_ledger)
+  return { updated = updated, previous = previous }
+end)
+
+rpc("wallets_update", function(context, input)
+  return { results = nk.wallets_update(input.updates, input.update_ledger) }
+end)
+
+rpc("wallet_ledger_list", function(context, input)
+  local items, cursor = nk.wallet_ledger_list(input.user_id, input.limit, input.cursor)
+  return { items = items, cursor = cursor }
+end)
+
+rpc("wallet_ledger_update", function(context, input)
+  return nk.wallet_ledger_update(input.id, input.metadata)
+end)
+
+rpc("wallet_multi_update", function(context, input)
+  local acks, results = nk.multi_update(input.accounts, input.writes, input.wallets, input.update_ledger)
+  return { acks = acks, results = results }
+end)

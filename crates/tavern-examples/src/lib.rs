@@ -11,8 +11,8 @@
 //! * [`idle_match`] — a match that only ticks, with RPC `create_idle_matches` creating many
 //!   (for measuring the cost of a running match).
 //! * [`lobby`] — a match with a JSON label and the find-or-create RPC `find_or_create_match`.
-//! * [`storage_api`] — the storage `Nk` functions behind `rust_storage_*` RPCs, and hooks on
-//!   every storage REST operation (for the integration tests).
+//! * [`storage_api`] — the storage and wallet `Nk` functions behind `rust_storage_*` and
+//!   `rust_wallet_*` RPCs, and hooks on every storage REST operation (for the integration tests).
 //! * [`fleet_session`] — dedicated game servers from the fleet manager for matchmaker groups
 //!   (active only when a fleet manager is registered).
 

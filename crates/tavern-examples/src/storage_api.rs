@@ -1,5 +1,6 @@
-//! The storage `Nk` functions behind RPCs, and hooks on every storage REST operation, for the
-//! integration tests (tests/js/storage.test.mjs) and as an example of both.
+//! The storage and wallet `Nk` functions behind RPCs, and hooks on every storage REST
+//! operation, for the integration tests (tests/js/storage.test.mjs, wallet.test.mjs) and as an
+//! example of both.
 //!
 //! RPCs (payload and answer in JSON; objects and acks in Nakama's JSON shapes):
 //! * `rust_storage_write` — `{"writes": [{"collection", "key", "user_id", "value": {..},
@@ -7,7 +8,16 @@
 //! * `rust_storage_read` — `{"reads": [{"collection", "key", "user_id"}]}` → `{"objects": [..]}`;
 //! * `rust_storage_delete` — `{"deletes": [{"collection", "key", "user_id", "version"}]}` → `{}`;
 //! * `rust_storage_list` — `{"user_id", "collection", "limit", "cursor"}` → `{"objects", "cursor"}`;
-//! * `rust_storage_hooks` — how many times each storage after hook ran for the caller.
+//! * `rust_storage_hooks` — how many times each storage after hook ran for the caller;
+//! * `rust_wallet_update` — `{"user_id", "changeset": {"gold": 5}, "metadata": {..},
+//!   "update_ledger"}` → `{"updated", "previous"}`;
+//! * `rust_wallets_update` — `{"updates": [{"user_id", "changeset", "metadata"}],
+//!   "update_ledger"}` → `{"results": [{"user_id", "updated", "previous"}]}`;
+//! * `rust_wallet_ledger_list` — `{"user_id", "limit", "cursor"}` → `{"items", "cursor"}`;
+//! * `rust_wallet_ledger_update` — `{"id", "metadata"}` → the entry;
+//! * `rust_multi_update` — `{"accounts": [{"user_id", "profile": {..}, "metadata"}],
+//!   "writes": [as rust_storage_write], "wallets": [as rust_wallets_update], "update_ledger"}`
+//!   → `{"acks", "results"}`.
 //!
 //! The hooks only act on collections named for them, so other storage calls pass untouched:
 //! `rust_hook_denied` is refused by every before hook (code 3, `denied by a before hook`),
@@ -23,7 +33,8 @@ use tavern_runtime::operation::{
     DeleteStorageObjects, ListStorageObjects, Operation, ReadStorageObjects, WriteStorageObjects,
 };
 use tavern_runtime::{
-    Code, Context, Initializer, Module, RuntimeError, StorageDelete, StorageRead, StorageWrite,
+    AccountUpdate, Balances, Code, Context, Initializer, Metadata, Module, RuntimeError,
+    StorageDelete, StorageRead, StorageWrite, WalletUpdate,
 };
 
 use crate::params;
@@ -54,9 +65,68 @@ fn owner_only() -> i32 {
     1
 }
 
+impl Write {
+    fn into_storage_write(self) -> StorageWrite {
+        StorageWrite {
+            version: self.version,
+            permission_read: self.permission_read,
+            permission_write: self.permission_write,
+            ..StorageWrite::new(
+                self.collection,
+                self.key,
+                self.user_id,
+                self.value.to_string(),
+            )
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Writes {
     writes: Vec<Write>,
+}
+
+#[derive(Deserialize)]
+struct OneWallet {
+    user_id: String,
+    changeset: Balances,
+    #[serde(default)]
+    metadata: Metadata,
+    #[serde(default)]
+    update_ledger: bool,
+}
+
+#[derive(Deserialize)]
+struct Wallets {
+    updates: Vec<WalletUpdate>,
+    #[serde(default)]
+    update_ledger: bool,
+}
+
+#[derive(Deserialize)]
+struct Ledger {
+    user_id: String,
+    limit: usize,
+    #[serde(default)]
+    cursor: String,
+}
+
+#[derive(Deserialize)]
+struct LedgerUpdate {
+    id: String,
+    metadata: Metadata,
+}
+
+#[derive(Deserialize)]
+struct Multi {
+    #[serde(default)]
+    accounts: Vec<AccountUpdate>,
+    #[serde(default)]
+    writes: Vec<Write>,
+    #[serde(default)]
+    wallets: Vec<WalletUpdate>,
+    #[serde(default)]
+    update_ledger: bool,
 }
 
 #[derive(Deserialize)]
@@ -130,12 +200,7 @@ fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
         let writes = payload::<Writes>(&text)?
             .writes
             .into_iter()
-            .map(|w| StorageWrite {
-                version: w.version,
-                permission_read: w.permission_read,
-                permission_write: w.permission_write,
-                ..StorageWrite::new(w.collection, w.key, w.user_id, w.value.to_string())
-            })
+            .map(Write::into_storage_write)
             .collect::<Vec<_>>();
         let acks = nk.storage_write(&writes).await?;
         json(&serde_json::json!({ "acks": acks }))
@@ -175,6 +240,8 @@ fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
         json(&serde_json::json!({ "objects": page.objects, "cursor": page.cursor }))
     });
 
+    wallets(init);
+
     let calls = HookCalls::default();
     let seen = calls.clone();
     init.register_rpc("rust_storage_hooks", move |ctx, _nk, _text| {
@@ -191,6 +258,45 @@ fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
     });
     hooks(init, &calls);
     Ok(())
+}
+
+/// The wallet functions behind RPCs.
+fn wallets(init: &mut Initializer) {
+    init.register_rpc("rust_wallet_update", |_ctx, nk, text| async move {
+        let w = payload::<OneWallet>(&text)?;
+        let result = nk
+            .wallet_update(&w.user_id, &w.changeset, w.metadata, w.update_ledger)
+            .await?;
+        json(&serde_json::json!({ "updated": result.updated, "previous": result.previous }))
+    });
+    init.register_rpc("rust_wallets_update", |_ctx, nk, text| async move {
+        let w = payload::<Wallets>(&text)?;
+        let results = nk.wallets_update(&w.updates, w.update_ledger).await?;
+        json(&serde_json::json!({ "results": results }))
+    });
+    init.register_rpc("rust_wallet_ledger_list", |_ctx, nk, text| async move {
+        let l = payload::<Ledger>(&text)?;
+        json(
+            &nk.wallet_ledger_list(&l.user_id, l.limit, &l.cursor)
+                .await?,
+        )
+    });
+    init.register_rpc("rust_wallet_ledger_update", |_ctx, nk, text| async move {
+        let u = payload::<LedgerUpdate>(&text)?;
+        json(&nk.wallet_ledger_update(&u.id, u.metadata).await?)
+    });
+    init.register_rpc("rust_multi_update", |_ctx, nk, text| async move {
+        let m = payload::<Multi>(&text)?;
+        let writes: Vec<StorageWrite> = m
+            .writes
+            .into_iter()
+            .map(Write::into_storage_write)
+            .collect();
+        let done = nk
+            .multi_update(&m.accounts, &writes, &m.wallets, m.update_ledger)
+            .await?;
+        json(&serde_json::json!({ "acks": done.storage_acks, "results": done.wallet_updates }))
+    });
 }
 
 /// A before and an after hook on each storage operation.

@@ -49,10 +49,11 @@ pub use matchmaker::MatchmakerEntry;
 pub use message_kind::MessageKind;
 pub use module::{InitFn, Module, Origin};
 pub use nk::{
-    BoxFuture, ChannelsBackend, Database, FriendsBackend, GroupsBackend, LeaderboardsBackend,
-    MatchFilter, Nk, NkBackend, NotificationsBackend, PartiesBackend, SYSTEM_USER_ID,
-    StorageBackend, StorageDelete, StorageRead, StorageWrite, StreamsBackend, TournamentsBackend,
-    WalletBackend,
+    AccountUpdate, Balances, BoxFuture, ChannelsBackend, Database, FriendsBackend, GroupsBackend,
+    LeaderboardsBackend, MatchFilter, Metadata, MultiUpdateResult, Nk, NkBackend,
+    NotificationsBackend, PartiesBackend, SYSTEM_USER_ID, StorageBackend, StorageDelete,
+    StorageRead, StorageWrite, StreamsBackend, TournamentsBackend, WalletBackend, WalletLedgerItem,
+    WalletLedgerList, WalletUpdate, WalletUpdateResult,
 };
 pub use presence::Presence;
 

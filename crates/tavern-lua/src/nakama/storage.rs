@@ -29,7 +29,7 @@ pub(super) fn register(lua: &Lua, nk: &Table) -> mlua::Result<()> {
     nk.set(
         "storage_write",
         lua.create_function(|lua, data: Value| {
-            let writes = writes(&data, 1, "storage_write")?;
+            let writes = writes(&data, 1, "storage_write", "expects a valid set of data")?;
             if writes.is_empty() {
                 return lua.create_table();
             }
@@ -228,9 +228,14 @@ fn object_delete(t: &Table) -> mlua::Result<StorageDelete> {
 
 /// The writes of a `storage_write` (or `multi_update`) argument: values are tables, the
 /// permissions default to owner read and owner write.
-pub(super) fn writes(arg: &Value, n: usize, function: &str) -> mlua::Result<Vec<StorageWrite>> {
+pub(super) fn writes(
+    arg: &Value,
+    n: usize,
+    function: &str,
+    message: &str,
+) -> mlua::Result<Vec<StorageWrite>> {
     let mut list = Vec::new();
-    for t in entries(arg, n, function, "expects a valid set of data")? {
+    for t in entries(arg, n, function, message)? {
         let (collection, key, user_id) = names(&t, n, function)?;
         let value = match t.raw_get::<Value>("value")? {
             Value::Nil => return Err(arg_error(n, function, "expects value to be supplied")),

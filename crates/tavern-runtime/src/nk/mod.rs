@@ -23,7 +23,10 @@ pub use parties::PartiesBackend;
 pub use storage::{SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead, StorageWrite};
 pub use streams::StreamsBackend;
 pub use tournaments::TournamentsBackend;
-pub use wallet::WalletBackend;
+pub use wallet::{
+    AccountUpdate, Balances, Metadata, MultiUpdateResult, WalletBackend, WalletLedgerItem,
+    WalletLedgerList, WalletUpdate, WalletUpdateResult,
+};
 
 use std::future::Future;
 use std::pin::Pin;

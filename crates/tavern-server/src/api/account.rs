@@ -98,6 +98,19 @@ pub async fn update_account(
     request: api::UpdateAccountRequest,
     metadata: Option<String>,
 ) -> Result<(), ApiError> {
+    let update = profile_update(request, metadata)?;
+    db.update_account(&user_id.to_string(), &update)
+        .await
+        .map(|_| ())
+        .map_err(account_write_error)
+}
+
+/// A profile update checked as Nakama checks it: a username of 1-128 bytes without spaces or
+/// control characters, at least one field.
+pub fn profile_update(
+    request: api::UpdateAccountRequest,
+    metadata: Option<String>,
+) -> Result<AccountUpdate, ApiError> {
     if let Some(username) = &request.username
         && (username.is_empty() || username.len() > 128)
     {
@@ -120,16 +133,16 @@ pub async fn update_account(
     if update.is_empty() {
         return Err(ApiError::invalid("No fields to update."));
     }
-    match db.update_account(&user_id.to_string(), &update).await {
-        Ok(_) => Ok(()),
-        Err(WriteError::UsernameTaken) => Err(ApiError::new(
-            Code::AlreadyExists,
-            "Username is already in use.",
-        )),
-        Err(e) => Err(ApiError::database(
-            "Error while trying to update account.",
-            e,
-        )),
+    Ok(update)
+}
+
+/// A failed account update as the client sees it.
+pub fn account_write_error(e: WriteError) -> ApiError {
+    match e {
+        WriteError::UsernameTaken => {
+            ApiError::new(Code::AlreadyExists, "Username is already in use.")
+        }
+        e => ApiError::database("Error while trying to update account.", e),
     }
 }
 

@@ -2,8 +2,9 @@
 
 use sqlx::AssertSqlSafe;
 
+use super::transaction::Conn;
 use super::{Db, now_unix};
-use crate::on_db;
+use crate::{on_conn, on_db};
 
 /// Every column of a user row that the API returns.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -276,48 +277,8 @@ impl Db {
         user_id: &str,
         update: &AccountUpdate,
     ) -> Result<bool, WriteError> {
-        let mut sets = Vec::new();
-        let mut values: Vec<Option<&str>> = Vec::new();
-        if let Some(username) = &update.username {
-            values.push(Some(username));
-            sets.push(format!("username = ${}", values.len()));
-        }
-        if let Some(metadata) = &update.metadata {
-            values.push(Some(metadata));
-            sets.push(format!("metadata = ${}", values.len()));
-        }
-        for (column, value) in [
-            ("display_name", &update.display_name),
-            ("avatar_url", &update.avatar_url),
-            ("lang_tag", &update.lang_tag),
-            ("location", &update.location),
-            ("timezone", &update.timezone),
-        ] {
-            if let Some(value) = value {
-                values.push(value.as_deref());
-                sets.push(format!("{column} = ${}", values.len()));
-            }
-        }
-        let sql = format!(
-            "UPDATE users SET {}, update_time = ${} WHERE id = ${}",
-            sets.join(", "),
-            values.len() + 1,
-            values.len() + 2
-        );
-        let now = now_unix();
-        on_db!(self, write, |pool| {
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for v in &values {
-                query = query.bind(*v);
-            }
-            let done = query
-                .bind(now)
-                .bind(user_id)
-                .execute(pool)
-                .await
-                .map_err(WriteError::classify)?;
-            Ok(done.rows_affected() > 0)
-        })
+        let mut writer = self.writer().await?;
+        update_account_on(&mut writer.conn(), user_id, update).await
     }
 
     /// Deletes an account and its identities; false when it did not exist.
@@ -330,4 +291,56 @@ impl Db {
             Ok(done.rows_affected() > 0)
         })
     }
+}
+
+/// Applies an account update on `conn` (inside the caller's transaction, or alone); false
+/// when the account does not exist.
+pub async fn update_account_on(
+    conn: &mut Conn<'_>,
+    user_id: &str,
+    update: &AccountUpdate,
+) -> Result<bool, WriteError> {
+    let mut sets = Vec::new();
+    let mut values: Vec<Option<&str>> = Vec::new();
+    if let Some(username) = &update.username {
+        values.push(Some(username));
+        sets.push(format!("username = ${}", values.len()));
+    }
+    if let Some(metadata) = &update.metadata {
+        values.push(Some(metadata));
+        sets.push(format!("metadata = ${}", values.len()));
+    }
+    for (column, value) in [
+        ("display_name", &update.display_name),
+        ("avatar_url", &update.avatar_url),
+        ("lang_tag", &update.lang_tag),
+        ("location", &update.location),
+        ("timezone", &update.timezone),
+    ] {
+        if let Some(value) = value {
+            values.push(value.as_deref());
+            sets.push(format!("{column} = ${}", values.len()));
+        }
+    }
+    let sql = format!(
+        "UPDATE users SET {}, update_time = ${} WHERE id = ${}",
+        sets.join(", "),
+        values.len() + 1,
+        values.len() + 2
+    );
+    let now = now_unix();
+    let changed = on_conn!(conn, |c| {
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for v in &values {
+            query = query.bind(*v);
+        }
+        query
+            .bind(now)
+            .bind(user_id)
+            .execute(c)
+            .await
+            .map_err(WriteError::classify)?
+            .rows_affected()
+    });
+    Ok(changed > 0)
 }

@@ -5,7 +5,7 @@
 //! listing cursor and `nk.rs` the server's side of the `Nk` storage functions.
 
 pub mod cursor;
-mod nk;
+pub(crate) mod nk;
 pub mod rest;
 pub mod sql;
 
