@@ -46,7 +46,8 @@ before(async () => {
     throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM)`);
   }
   mkdirSync(artifacts, { recursive: true });
-  server = await startServer({ label: "tictactoe", args: ["--matchmaker.interval_sec", "1"] });
+  // A plain start: tic-tac-toe is on without any bundled example module.
+  server = await startServer({ label: "tictactoe", bundled: [], args: ["--matchmaker.interval_sec", "1"] });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 });
 

@@ -1,6 +1,6 @@
 // The matchmaker with the official client, on a server that runs a pass every second. The
-// bundled tic-tac-toe module's matched hook puts pairs into an authoritative match; other group
-// sizes get the default, a relayed-match token.
+// tic-tac-toe module's matched hook puts pairs of tic-tac-toe tickets (property game=tictactoe)
+// into an authoritative match; every other group gets the default, a relayed-match token.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -39,13 +39,14 @@ describe("matchmaker", () => {
     return { session, socket };
   }
 
-  test("two players are matched into an authoritative match created by the hook", async () => {
+  test("two tic-tac-toe tickets are matched into an authoritative match created by the hook", async () => {
     const mode = uniqueName("m");
     const [a, b] = [await player(), await player()];
     try {
       const got = [matched(a.socket), matched(b.socket)];
-      const ta = await a.socket.addMatchmaker(`+properties.mode:${mode}`, 2, 2, { mode });
-      const tb = await b.socket.addMatchmaker(`+properties.mode:${mode}`, 2, 2, { mode });
+      const props = { mode, game: "tictactoe" };
+      const ta = await a.socket.addMatchmaker(`+properties.mode:${mode}`, 2, 2, props);
+      const tb = await b.socket.addMatchmaker(`+properties.mode:${mode}`, 2, 2, props);
       assert.match(ta.ticket, /^[0-9a-f-]{36}$/);
       const [ma, mb] = await Promise.all(got);
       assert.equal(ma.ticket, ta.ticket);
@@ -60,6 +61,23 @@ describe("matchmaker", () => {
       const stats = await request(server, "/v2/matchmaker/stats", { bearer: a.session.token });
       assert.equal(stats.status, 200);
       assert.ok(stats.json.completions?.length >= 2, JSON.stringify(stats.json));
+    } finally {
+      a.socket.disconnect(false);
+      b.socket.disconnect(false);
+    }
+  });
+
+  test("a pair of other tickets gets a relayed token: tic-tac-toe's hook leaves it alone", async () => {
+    const mode = uniqueName("m");
+    const [a, b] = [await player(), await player()];
+    try {
+      const got = [matched(a.socket), matched(b.socket)];
+      await a.socket.addMatchmaker(`+properties.mode:${mode}`, 2, 2, { mode });
+      await b.socket.addMatchmaker(`+properties.mode:${mode}`, 2, 2, { mode });
+      const [ma, mb] = await Promise.all(got);
+      assert.ok(ma.token, JSON.stringify(ma));
+      assert.equal(ma.match_id, undefined);
+      assert.equal(mb.token, ma.token);
     } finally {
       a.socket.disconnect(false);
       b.socket.disconnect(false);

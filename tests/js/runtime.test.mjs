@@ -1,6 +1,6 @@
 // Runtime modules seen by the official client: RPCs over HTTP with a session or the HTTP key,
 // their error bodies and statuses, and the bundled example hooks (custom-id guard, login
-// counter). Runs the `tavern` binary, which loads the bundled example modules.
+// counter). Runs the `tavern` binary with every bundled example module on.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -43,7 +43,13 @@ async function startServer({ args = [] } = {}) {
   const baseUrl = `http://${HOST}:${port}`;
   const child = spawn(
     tavernBin,
-    ["--socket.address", HOST, "--socket.port", String(port), "--data_dir", dataDir, ...args],
+    [
+      "--socket.address", HOST,
+      "--socket.port", String(port),
+      "--data_dir", dataDir,
+      "--runtime.bundled_modules", "*",
+      ...args,
+    ],
     { cwd: dataDir, stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";

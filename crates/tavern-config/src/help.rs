@@ -20,6 +20,10 @@ fn notes() -> Vec<(&'static str, String)> {
         ),
         ("runtime.path", "empty: <data_dir>/modules".to_owned()),
         (
+            "runtime.bundled_modules",
+            "bundled example modules to load by name, * for all; empty: none".to_owned(),
+        ),
+        (
             "runtime.env",
             "KEY=VALUE; merged across files and flags".to_owned(),
         ),

@@ -234,6 +234,10 @@ pub struct Runtime {
     pub env: BTreeMap<String, String>,
     /// Folder scanned for modules; after loading, empty becomes `<data_dir>/modules`.
     pub path: PathBuf,
+    /// Tavern's own key: the example and test modules bundled with the binary to load, by name
+    /// (`echo`, `custom_id_guard`, ...), or `*` for all of them. Empty (the default): none, so a
+    /// plain start behaves as Nakama with no modules.
+    pub bundled_modules: Vec<String>,
     /// Key for calling RPCs over HTTP without a session (`?http_key=`).
     pub http_key: String,
     pub lua_min_count: usize,
@@ -259,6 +263,7 @@ impl Default for Runtime {
         Self {
             env: BTreeMap::new(),
             path: PathBuf::new(),
+            bundled_modules: Vec::new(),
             http_key: "defaulthttpkey".to_owned(),
             lua_min_count: 16,
             lua_max_count: 48,

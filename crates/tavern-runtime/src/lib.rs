@@ -47,7 +47,7 @@ pub use initializer::Initializer;
 pub use logger::Logger;
 pub use matchmaker::MatchmakerEntry;
 pub use message_kind::MessageKind;
-pub use module::{InitFn, Module, Origin};
+pub use module::{InitFn, Module, Origin, select_modules};
 pub use nk::{
     AccountUpdate, Balances, BoxFuture, ChannelsBackend, Database, FriendsBackend, GroupsBackend,
     LeaderboardsBackend, MatchFilter, Metadata, MultiUpdateResult, Nk, NkBackend,

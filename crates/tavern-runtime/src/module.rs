@@ -24,6 +24,7 @@ pub struct Module {
     name: &'static str,
     init: InitFn,
     bundled: bool,
+    opt_in: bool,
 }
 
 /// Where a registration came from, which decides who wins when two register the same thing.
@@ -48,6 +49,7 @@ impl Module {
             name,
             init,
             bundled: false,
+            opt_in: false,
         }
     }
 
@@ -58,6 +60,21 @@ impl Module {
             bundled: true,
             ..self
         }
+    }
+
+    /// The same module, loaded only when the configuration asks for it by name
+    /// (`runtime.bundled_modules`, where `*` names every such module): the examples and test
+    /// modules a binary carries but a plain start leaves off.
+    pub const fn opt_in(self) -> Module {
+        Module {
+            opt_in: true,
+            ..self
+        }
+    }
+
+    /// Whether this module loads only when the configuration names it.
+    pub fn is_opt_in(&self) -> bool {
+        self.opt_in
     }
 
     /// Whether this module is a bundled example.
@@ -79,10 +96,84 @@ impl Module {
     }
 }
 
+/// The modules to load: every module that is not [`Module::opt_in`], and the opt-in ones that
+/// `wanted` names (`*` names them all), in the order given. A name in `wanted` that is no opt-in
+/// module is an error naming it and the known ones.
+pub fn select_modules(modules: &[Module], wanted: &[String]) -> Result<Vec<Module>, String> {
+    let known: Vec<&str> = modules
+        .iter()
+        .filter(|m| m.opt_in)
+        .map(|m| m.name)
+        .collect();
+    if let Some(unknown) = wanted
+        .iter()
+        .find(|w| w.as_str() != "*" && !known.contains(&w.as_str()))
+    {
+        return Err(format!(
+            "unknown bundled module {unknown:?}; this binary bundles: {}",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ));
+    }
+    let all = wanted.iter().any(|w| w == "*");
+    Ok(modules
+        .iter()
+        .filter(|m| !m.opt_in || all || wanted.iter().any(|w| w == m.name))
+        .copied()
+        .collect())
+}
+
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Module")
             .field("name", &self.name)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn init(_: &mut crate::Initializer<'_>) -> Result<(), RuntimeError> {
+        Ok(())
+    }
+
+    const GAME: Module = Module::new("game", init);
+    const ECHO: Module = Module::new("echo", init).bundled().opt_in();
+    const GUARD: Module = Module::new("guard", init).bundled().opt_in();
+
+    fn names(modules: &[Module]) -> Vec<&'static str> {
+        modules.iter().map(Module::name).collect()
+    }
+
+    #[test]
+    fn opt_in_modules_load_only_when_named() {
+        let all = [GAME, ECHO, GUARD];
+        assert_eq!(names(&select_modules(&all, &[]).unwrap()), ["game"]);
+        let wanted = ["guard".to_owned()];
+        assert_eq!(
+            names(&select_modules(&all, &wanted).unwrap()),
+            ["game", "guard"]
+        );
+        let star = ["*".to_owned()];
+        assert_eq!(
+            names(&select_modules(&all, &star).unwrap()),
+            ["game", "echo", "guard"]
+        );
+    }
+
+    #[test]
+    fn an_unknown_name_is_refused_with_the_known_ones() {
+        let error = select_modules(&[GAME, ECHO], &["game".to_owned()]).unwrap_err();
+        assert_eq!(
+            error,
+            "unknown bundled module \"game\"; this binary bundles: echo"
+        );
+        let error = select_modules(&[GAME], &["x".to_owned()]).unwrap_err();
+        assert!(error.ends_with("bundles: none"), "{error}");
     }
 }

@@ -55,7 +55,13 @@ pub fn run_with_routes(modules: &[Module], routes: axum::Router) -> ExitCode {
     } = loaded;
     let words: Vec<&str> = positional.iter().map(String::as_str).collect();
     match words.as_slice() {
-        [] => block_on(serve(config, modules, routes)),
+        [] => match tavern_runtime::select_modules(modules, &config.runtime.bundled_modules) {
+            Ok(selected) => block_on(serve(config, &selected, routes)),
+            Err(message) => {
+                eprintln!("config error: runtime.bundled_modules: {message}");
+                exit(2)
+            }
+        },
         ["migrate", "up"] => block_on(migrate_up(config)),
         ["healthcheck"] => healthcheck::probe(config.socket.port),
         ["healthcheck", port] => match port.parse::<u16>() {

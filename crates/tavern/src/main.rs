@@ -1,14 +1,16 @@
-//! The `tavern` binary: the server with the bundled example modules, and the tic-tac-toe web
-//! client at `/play`.
+//! The `tavern` binary: the server with tic-tac-toe (its web client at `/play`) and the bundled
+//! example and test modules, which load only when `runtime.bundled_modules` names them.
 
 mod play;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Tic-tac-toe stays on in a plain start: its matchmaker hook acts only on tickets asking
+    // for tic-tac-toe, so other clients see Nakama's behaviour (docs/TICTACTOE.md).
     let modules: Vec<_> = tavern_examples::MODULES
         .iter()
-        .copied()
+        .map(|module| module.opt_in())
         .chain([tavern_tictactoe::MODULE])
         .map(tavern_runtime::Module::bundled)
         .collect();

@@ -106,7 +106,9 @@ async function findOpponent() {
   app.losses = 0;
   render();
   try {
-    const { ticket } = await app.socket.addMatchmaker("*", 2, 2);
+    // The property marks the ticket as tic-tac-toe's: the server's hook puts only such pairs
+    // into a tic-tac-toe match.
+    const { ticket } = await app.socket.addMatchmaker("+properties.game:tictactoe", 2, 2, { game: "tictactoe" });
     // A match may already have been found while the ticket was on its way back.
     if (app.phase === "searching") {
       app.ticket = ticket;

@@ -202,9 +202,11 @@ async function waitUntilHealthy(baseUrl, child, deadline) {
  *   args      extra flags, e.g. ["--session.token_expiry_sec", "2"]
  *   label     name used for the log file
  *   database  "sqlite" | "postgres" (default from TAVERN_TEST_DB)
+ *   bundled   the bundled example/test modules to load (runtime.bundled_modules): ["*"] (all,
+ *             the default), a list of names, or [] for a plain start as a user gets it
  * Resolves with a handle: { port, host, baseUrl, dataDir, databaseUrl, log(), stop(), exited }.
  */
-export async function startServer({ args = [], label = "server", database = dbMode } = {}) {
+export async function startServer({ args = [], label = "server", database = dbMode, bundled = ["*"] } = {}) {
   ensureBinary();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "tavern-test-"));
   let pg = null;
@@ -222,7 +224,8 @@ export async function startServer({ args = [], label = "server", database = dbMo
     let lastError;
     for (let attempt = 0; attempt < 3; attempt += 1) {
       try {
-        return await launch({ args, label, dataDir, dbArgs, pg });
+        const bundledArgs = bundled.flatMap((name) => ["--runtime.bundled_modules", name]);
+        return await launch({ args: [...bundledArgs, ...args], label, dataDir, dbArgs, pg });
       } catch (e) {
         lastError = e;
         if (!/address already in use|Address in use|os error 98/i.test(e.message)) {
