@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { makeClient, nextEvent, request, shutdownDuringMatch, text } from "./lib/client.mjs";
+import { frameOrder, makeClient, nextEvent, request, shutdownDuringMatch, text } from "./lib/client.mjs";
 import { sleep, startServer, uniqueName } from "./lib/server.mjs";
 
 describe("authoritative matches", () => {
@@ -32,6 +32,19 @@ describe("authoritative matches", () => {
     assert.match(res.payload.match_id, /^[0-9a-f-]{36}\.nakama$/);
     return res.payload.match_id;
   }
+
+  test("the join answer comes before the joiner's own presence event (Nakama's order)", async () => {
+    const a = await player();
+    try {
+      const matchId = await echoMatch(a.session);
+      const frames = frameOrder(a.socket);
+      await a.socket.joinMatch(matchId);
+      await sleep(300);
+      assert.deepEqual(frames.slice(0, 2), ["answer", "presence"]);
+    } finally {
+      a.socket.disconnect(false);
+    }
+  });
 
   test("two players join a match created by an RPC and the loop echoes their messages", async () => {
     const a = await player();

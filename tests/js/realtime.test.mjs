@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { WebSocketAdapterPb } from "@heroiclabs/nakama-js-protobuf";
 
-import { makeClient, nextEvent } from "./lib/client.mjs";
+import { frameOrder, makeClient, nextEvent } from "./lib/client.mjs";
 import { sleep, startServer, uniqueName } from "./lib/server.mjs";
 
 const WAIT_MS = 5000;
@@ -125,6 +125,24 @@ for (const format of ["json", "protobuf"]) {
         );
         await b.socket.leaveMatch(created.match_id);
         await aSeesLeave;
+      } finally {
+        a.socket.disconnect(false);
+        b.socket.disconnect(false);
+      }
+    });
+
+    test("the answer to create and join comes before the joiner's own presence event (Nakama's order)", async () => {
+      // nakama-js's own suite waits for one's own join event after the call resolved, which
+      // hangs when the event comes first.
+      const [a, b] = [await player(), await player()];
+      try {
+        const aFrames = frameOrder(a.socket);
+        const created = await a.socket.createMatch();
+        const bFrames = frameOrder(b.socket);
+        await b.socket.joinMatch(created.match_id);
+        await sleep(300);
+        assert.deepEqual(aFrames.slice(0, 2), ["answer", "presence"]);
+        assert.deepEqual(bFrames.slice(0, 2), ["answer", "presence"]);
       } finally {
         a.socket.disconnect(false);
         b.socket.disconnect(false);

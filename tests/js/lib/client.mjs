@@ -157,6 +157,27 @@ export function nextEvent(socket, handler, pick = (e) => e, ms = EVENT_WAIT_MS) 
   });
 }
 
+/**
+ * Labels every frame a nakama-js socket receives from now on, in arrival order: "answer" (it
+ * carries a cid), "presence" (a match presence event) or "other". Works on JSON and protobuf
+ * sockets. Use it to check order on the wire: under Node, `ws` may deliver two frames of one
+ * TCP read before any promise continuation runs, so callbacks alone cannot tell the order.
+ */
+export function frameOrder(socket) {
+  const order = [];
+  socket.adapter._socket.addEventListener("message", (evt) => {
+    if (typeof evt.data === "string") {
+      const m = JSON.parse(evt.data);
+      order.push(m.cid ? "answer" : m.match_presence_event ? "presence" : "other");
+    } else {
+      const bytes = new Uint8Array(evt.data);
+      // Envelope field 1 is the cid; field 18 (tag bytes 0x92 0x01) the match presence event.
+      order.push(bytes[0] === 0x0a ? "answer" : bytes[0] === 0x92 && bytes[1] === 0x01 ? "presence" : "other");
+    }
+  });
+  return order;
+}
+
 /** A match-data payload as text. */
 export const text = (data) => new TextDecoder().decode(data);
 

@@ -80,8 +80,23 @@ impl Tracker {
         presence: Presence,
         session: Arc<SessionHandle>,
     ) -> Tracked {
+        self.track_and_reply(stream, presence, session, |_, _| {})
+    }
+
+    /// [`Tracker::track`] for a session joining at its own request: `reply` runs once the
+    /// presence is on the stream and before the change is announced, given whether it is new and
+    /// every presence then on the stream. So the joiner gets the answer to its request before its
+    /// own presence event, as Nakama sends them, and no concurrent join falls between the list
+    /// and the event.
+    pub fn track_and_reply(
+        &self,
+        stream: Stream,
+        presence: Presence,
+        session: Arc<SessionHandle>,
+        reply: impl FnOnce(Tracked, Vec<Presence>),
+    ) -> Tracked {
         let session_id = presence.session_id;
-        let (tracked, change) = {
+        let (tracked, change, listed) = {
             let mut state = self.lock();
             let members = state.streams.entry(stream.clone()).or_default();
             let previous = members.insert(
@@ -91,9 +106,14 @@ impl Tracker {
                     session,
                 },
             );
+            let listed: Vec<Presence> = members.values().map(|m| m.presence.clone()).collect();
             let (tracked, leaves) = match previous {
                 None => (Tracked::New, Vec::new()),
-                Some(old) if old.presence == presence => return Tracked::Existing,
+                Some(old) if old.presence == presence => {
+                    drop(state);
+                    reply(Tracked::Existing, listed);
+                    return Tracked::Existing;
+                }
                 Some(old) => (Tracked::Existing, vec![old.presence]),
             };
             let recipients = members.values().map(|m| m.session.clone()).collect();
@@ -110,8 +130,10 @@ impl Tracker {
                     leaves,
                     members: recipients,
                 },
+                listed,
             )
         };
+        reply(tracked, listed);
         self.announce(change);
         tracked
     }

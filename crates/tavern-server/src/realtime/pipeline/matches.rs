@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use tavern_proto::realtime::{
-    Match, MatchCreate, MatchData, MatchDataSend, MatchJoin, MatchLeave, envelope::Message,
-    error::Code, match_join::Id,
+    Match, MatchCreate, MatchData, MatchDataSend, MatchJoin, MatchLeave, UserPresence,
+    envelope::Message, error::Code, match_join::Id,
 };
 use uuid::Uuid;
 
@@ -14,6 +14,7 @@ use crate::matches::JoinOutcome;
 use crate::matches::output::user_presence;
 use crate::realtime::session::{Outbound, SessionHandle};
 use crate::realtime::stream::{MatchId, Presence, Stream, StreamMode};
+use crate::realtime::tracker::Tracked;
 use crate::state::AppState;
 use tavern_runtime::matches::MatchMessage;
 
@@ -38,39 +39,39 @@ pub fn create(state: &Arc<AppState>, reply: &Reply<'_>, request: MatchCreate) {
     };
     let stream = Stream::new(StreamMode::MatchRelayed, id, "");
     let me = presence_of(session);
-    let tracked = state
-        .realtime
-        .tracker
-        .track(stream.clone(), me.clone(), session.clone());
+    let named = !request.name.is_empty();
+    // The creator's answer goes out before its own presence event (Nakama's order).
+    state.realtime.tracker.track_and_reply(
+        stream.clone(),
+        me.clone(),
+        session.clone(),
+        |tracked, listed| {
+            let (size, presences) = if named {
+                let others = listed
+                    .iter()
+                    .filter(|p| !(tracked == Tracked::New && p.session_id == me.session_id))
+                    .map(Presence::to_user_presence)
+                    .collect();
+                (listed.len() as i32, others)
+            } else {
+                (1, Vec::new())
+            };
+            reply.send(Message::Match(Match {
+                match_id: format!("{id}."),
+                authoritative: false,
+                label: None,
+                size,
+                presences,
+                self_: Some(me.to_user_presence()),
+            }));
+        },
+    );
     if state.config.session.single_match {
         state
             .realtime
             .tracker
             .untrack_modes_except(session.id(), &MATCH_MODES, &stream);
     }
-    let (size, presences) = if request.name.is_empty() {
-        (1, Vec::new())
-    } else {
-        let all = state.realtime.tracker.list(&stream);
-        let size = all.len() as i32;
-        let others = all
-            .iter()
-            .filter(|p| {
-                !(tracked == crate::realtime::tracker::Tracked::New
-                    && p.session_id == me.session_id)
-            })
-            .map(Presence::to_user_presence)
-            .collect();
-        (size, others)
-    };
-    reply.send(Message::Match(Match {
-        match_id: format!("{id}."),
-        authoritative: false,
-        label: None,
-        size,
-        presences,
-        self_: Some(me.to_user_presence()),
-    }));
 }
 
 /// `match_join`: joins a relayed match by id or by a matchmaker token (created on demand), or
@@ -102,27 +103,38 @@ pub async fn join(state: &Arc<AppState>, reply: &Reply<'_>, request: MatchJoin) 
         return reply.error(Code::MatchNotFound, "Match not found");
     }
     let me = presence_of(session);
-    let is_new = tracker.get(session.id(), &stream).is_none();
-    if is_new {
-        tracker.track(stream.clone(), me.clone(), session.clone());
-        if state.config.session.single_match {
-            tracker.untrack_modes_except(session.id(), &MATCH_MODES, &stream);
-        }
+    let answer = |presences: Vec<UserPresence>| {
+        reply.send(Message::Match(Match {
+            match_id: id_text.clone(),
+            authoritative: false,
+            label: None,
+            size: presences.len() as i32,
+            presences,
+            self_: Some(me.to_user_presence()),
+        }));
+    };
+    if tracker.get(session.id(), &stream).is_some() {
+        // Already in: nothing changes and nothing is announced.
+        let presences = tracker
+            .list(&stream)
+            .iter()
+            .map(Presence::to_user_presence)
+            .collect();
+        return answer(presences);
     }
-    let presences: Vec<_> = tracker
-        .list(&stream)
-        .iter()
-        .filter(|p| !(is_new && p.session_id == me.session_id))
-        .map(Presence::to_user_presence)
-        .collect();
-    reply.send(Message::Match(Match {
-        match_id: id_text,
-        authoritative: false,
-        label: None,
-        size: presences.len() as i32,
-        presences,
-        self_: Some(me.to_user_presence()),
-    }));
+    // The joiner's answer goes out before its own presence event (Nakama's order).
+    tracker.track_and_reply(stream.clone(), me.clone(), session.clone(), |_, listed| {
+        answer(
+            listed
+                .iter()
+                .filter(|p| p.session_id != me.session_id)
+                .map(Presence::to_user_presence)
+                .collect(),
+        )
+    });
+    if state.config.session.single_match {
+        tracker.untrack_modes_except(session.id(), &MATCH_MODES, &stream);
+    }
 }
 
 async fn join_authoritative(
@@ -159,23 +171,27 @@ async fn join_authoritative(
             is_new,
         } => (label, others, is_new),
     };
-    let stream = Stream::for_match(&match_id);
-    if is_new {
-        let tracker = &state.realtime.tracker;
-        tracker.track(stream.clone(), me.clone(), session.clone());
-        if state.config.session.single_match {
-            tracker.untrack_modes_except(session.id(), &MATCH_MODES, &stream);
-        }
-    }
     let presences: Vec<_> = others.iter().map(user_presence).collect();
-    reply.send(Message::Match(Match {
-        match_id: id_text,
-        authoritative: true,
-        label: Some(label),
-        size: presences.len() as i32,
-        presences,
-        self_: Some(me.to_user_presence()),
-    }));
+    let answer = || {
+        reply.send(Message::Match(Match {
+            match_id: id_text,
+            authoritative: true,
+            label: Some(label),
+            size: presences.len() as i32,
+            presences,
+            self_: Some(me.to_user_presence()),
+        }))
+    };
+    if !is_new {
+        return answer();
+    }
+    let stream = Stream::for_match(&match_id);
+    let tracker = &state.realtime.tracker;
+    // The joiner's answer goes out before its own presence event (Nakama's order).
+    tracker.track_and_reply(stream.clone(), me.clone(), session.clone(), |_, _| answer());
+    if state.config.session.single_match {
+        tracker.untrack_modes_except(session.id(), &MATCH_MODES, &stream);
+    }
 }
 
 /// `match_leave`: always acknowledged, even when the session was not in the match.
