@@ -1,6 +1,7 @@
 // Accounts and users: GET/PUT/DELETE /v2/account and GET /v2/user through nakama-js,
 // with shapes compared against the captures 20_get_account, 25_get_account_after_update and
 // 26_get_users_by_username.
+// tavern-test: postgres
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";

@@ -1,5 +1,6 @@
 // Authentication: device, custom and email accounts through nakama-js, Nakama's validation
 // rules and messages (compared with the captures in shared/protocol/vectors/), and the tokens.
+// tavern-test: postgres
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";

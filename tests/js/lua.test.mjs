@@ -4,6 +4,7 @@
 // while other matches keep ticking, nk.http_request against a local HTTP server, nk.fleet_*
 // without a fleet manager, the Lua echo match. Plus shutdown calling a Lua match's terminate, the
 // benchmark's Lua match (crates/tavern-bench/lua), and a module with a syntax error stopping the start.
+// tavern-test: postgres
 
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";

@@ -1,5 +1,6 @@
 // Sessions: refresh, logout (one token or all), and every way a bearer token is refused
 // (captures 21-23, 70-73).
+// tavern-test: postgres
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
