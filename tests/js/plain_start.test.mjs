@@ -38,6 +38,10 @@ describe("plain start", () => {
     assert.equal(account.custom_id, id);
   });
 
+  test("no RPC is registered at all", () => {
+    assert.doesNotMatch(server.log(), /Registered RPC function/);
+  });
+
   test("no example RPC is reachable, with the HTTP key or a session", async () => {
     const session = await client.authenticateDevice(uniqueName("device-plain"), true);
     for (const id of DEMO_RPCS) {

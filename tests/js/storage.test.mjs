@@ -3,6 +3,7 @@
 // conditional writes, the before/after hooks of every route (Rust, bundled storage_api; Lua,
 // tests/lua/storage.lua), and the storage functions of Rust `Nk` and Lua `nk` through RPCs over
 // REST and over JSON and protobuf sockets. Runs on SQLite, or PostgreSQL with TAVERN_TEST_DB.
+// tavern-test: postgres
 
 import assert from "node:assert/strict";
 import path from "node:path";
