@@ -158,21 +158,31 @@ export function nextEvent(socket, handler, pick = (e) => e, ms = EVENT_WAIT_MS) 
 }
 
 /**
- * Labels every frame a nakama-js socket receives from now on, in arrival order: "answer" (it
- * carries a cid), "presence" (a match presence event) or "other". Works on JSON and protobuf
- * sockets. Use it to check order on the wire: under Node, `ws` may deliver two frames of one
- * TCP read before any promise continuation runs, so callbacks alone cannot tell the order.
+ * Labels the match frames a nakama-js socket receives from now on, in arrival order: "answer"
+ * (the reply to a match create or join: a `match` with a cid) or "presence" (a match presence
+ * event); other frames (pongs, ...) are left out. Works on JSON and protobuf sockets. Use it to
+ * check order on the wire: under Node, `ws` may deliver two frames of one TCP read before any
+ * promise continuation runs, so callbacks alone cannot tell the order.
  */
 export function frameOrder(socket) {
   const order = [];
   socket.adapter._socket.addEventListener("message", (evt) => {
+    let label;
     if (typeof evt.data === "string") {
       const m = JSON.parse(evt.data);
-      order.push(m.cid ? "answer" : m.match_presence_event ? "presence" : "other");
+      label = m.cid && m.match ? "answer" : m.match_presence_event ? "presence" : undefined;
     } else {
-      const bytes = new Uint8Array(evt.data);
-      // Envelope field 1 is the cid; field 18 (tag bytes 0x92 0x01) the match presence event.
-      order.push(bytes[0] === 0x0a ? "answer" : bytes[0] === 0x92 && bytes[1] === 0x01 ? "presence" : "other");
+      // Envelope field 1 is the cid, field 12 (tag 0x62) the match, field 18 (tag bytes 0x92
+      // 0x01) the match presence event.
+      const b = new Uint8Array(evt.data);
+      if (b[0] === 0x0a && b[2 + b[1]] === 0x62) {
+        label = "answer";
+      } else if (b[0] === 0x92 && b[1] === 0x01) {
+        label = "presence";
+      }
+    }
+    if (label) {
+      order.push(label);
     }
   });
   return order;
