@@ -4,6 +4,7 @@
 // their user), `wallet_ledger_update`, `multi_update` all or nothing, the wallet in
 // `GET /v2/account`, and parallel updates of one wallet that lose no increment. One server
 // runs both runtimes. Runs on SQLite, or PostgreSQL with TAVERN_TEST_DB.
+// tavern-test: postgres
 
 import assert from "node:assert/strict";
 import path from "node:path";
