@@ -55,12 +55,7 @@ impl CommandLine {
                     None => line.fail(ErrorKind::MissingValue { flag }.into()),
                 },
                 _ => match overlay::lookup(defaults, key).map(|value| (Kind::of(value), value)) {
-                    None => line.fail(
-                        ErrorKind::UnknownKey {
-                            key: key.to_owned(),
-                        }
-                        .into(),
-                    ),
+                    None => line.fail(overlay::missing_key(key.to_owned(), &Value::Null)),
                     Some((Kind::Section, section)) => line.fail(overlay::not_a_key(key, section)),
                     Some((Kind::Bool, _)) => {
                         let value = inline

@@ -8,6 +8,9 @@ pub enum ErrorKind {
     /// A flag or file key that Tavern does not know.
     #[error("unknown key {key:?}")]
     UnknownKey { key: String },
+    /// A key of Nakama's that Tavern does not implement (`unsupported.rs`).
+    #[error("{key}: not supported by Tavern (a Nakama key it does not implement); remove it")]
+    NotSupported { key: String },
     /// A section name used where a key is needed (`--socket 1`).
     #[error("{key:?} is a section, not a key; set one of its keys, e.g. --{example}")]
     NotAKey { key: String, example: String },
@@ -69,6 +72,7 @@ impl ConfigError {
     pub fn key(&self) -> Option<&str> {
         match &self.kind {
             ErrorKind::UnknownKey { key }
+            | ErrorKind::NotSupported { key }
             | ErrorKind::NotAKey { key, .. }
             | ErrorKind::InvalidValue { key, .. }
             | ErrorKind::Invalid { key, .. } => Some(key),

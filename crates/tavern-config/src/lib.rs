@@ -20,6 +20,7 @@ mod help;
 mod overlay;
 mod runtime_env;
 mod sections;
+mod unsupported;
 mod validate;
 
 use std::collections::HashSet;

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use crate::error::{ConfigError, ErrorKind};
+use crate::unsupported;
 
 /// The list key whose entries accumulate across files and flags instead of being replaced.
 pub(crate) const RUNTIME_ENV: &str = "runtime.env";
@@ -171,7 +172,7 @@ fn merge_mapping(
     for (name, value) in incoming {
         let key = join(prefix, &name);
         let Some(slot) = target.as_object_mut().and_then(|map| map.get_mut(&name)) else {
-            return Err(ConfigError::new(ErrorKind::UnknownKey { key }));
+            return Err(missing_key(key, &value));
         };
         if value.is_null() {
             continue;
@@ -206,9 +207,7 @@ pub(crate) fn apply_flag(
     cli_lists: &mut HashSet<String>,
 ) -> Result<(), ConfigError> {
     let Some(slot) = lookup_mut(tree, key) else {
-        return Err(ConfigError::new(ErrorKind::UnknownKey {
-            key: key.to_owned(),
-        }));
+        return Err(missing_key(key.to_owned(), &Value::Null));
     };
     match Kind::of(slot) {
         Kind::Section => Err(not_a_key(key, slot)),
@@ -226,6 +225,22 @@ pub(crate) fn apply_flag(
             Ok(())
         }
     }
+}
+
+/// The error for a key Tavern's model lacks: a Nakama key Tavern refuses, or an unknown one. A
+/// file's mapping under a section of refused keys (`console: {port: 7351}`) is named by its
+/// first key.
+pub(crate) fn missing_key(key: String, value: &Value) -> ConfigError {
+    if unsupported::is_not_supported(&key) {
+        return ConfigError::new(ErrorKind::NotSupported { key });
+    }
+    if let Value::Object(map) = value
+        && unsupported::has_keys_under(&key)
+        && let Some((name, inner)) = map.iter().next()
+    {
+        return missing_key(join(&key, name), inner);
+    }
+    ConfigError::new(ErrorKind::UnknownKey { key })
 }
 
 /// The error for a section name given where a key is needed, suggesting its first key.

@@ -153,8 +153,6 @@ pub struct Socket {
     pub ssl_private_key: String,
     /// Extra response headers, each `Name=Value`.
     pub response_headers: Vec<String>,
-    /// Proxies in front of the server, for reading the client address from `X-Forwarded-For`.
-    pub proxy_count: u32,
 }
 
 impl Default for Socket {
@@ -180,7 +178,6 @@ impl Default for Socket {
             ssl_certificate: String::new(),
             ssl_private_key: String::new(),
             response_headers: Vec::new(),
-            proxy_count: 1,
         }
     }
 }
@@ -254,8 +251,6 @@ pub struct Runtime {
     pub lua_instruction_budget: u64,
     /// Threads that run Lua match callbacks, shared by every Lua match; 0: one per CPU.
     pub lua_match_threads: usize,
-    pub event_queue_size: usize,
-    pub event_queue_workers: usize,
 }
 
 impl Default for Runtime {
@@ -274,8 +269,6 @@ impl Default for Runtime {
             lua_memory_limit_mb: 32,
             lua_instruction_budget: 50_000_000,
             lua_match_threads: 0,
-            event_queue_size: 65_536,
-            event_queue_workers: 8,
         }
     }
 }
@@ -359,12 +352,6 @@ pub struct Metrics {
     /// Port of the Prometheus endpoint; 0 turns it off.
     pub prometheus_port: u16,
     pub reporting_freq_sec: u64,
-    /// Namespace for metric names (the node name is always prepended).
-    pub namespace: String,
-    /// Prefix of built-in metric names; empty means none.
-    pub prefix: String,
-    /// Prefix of metrics created by game code; empty means none.
-    pub custom_prefix: String,
 }
 
 impl Default for Metrics {
@@ -372,9 +359,6 @@ impl Default for Metrics {
         Self {
             prometheus_port: 0,
             reporting_freq_sec: 60,
-            namespace: String::new(),
-            prefix: "nakama".to_owned(),
-            custom_prefix: "custom".to_owned(),
         }
     }
 }

@@ -167,7 +167,7 @@ impl Config {
                 ));
             }
         }
-        range("socket.proxy_count", s.proxy_count, 0, MAX_COUNT)
+        Ok(())
     }
 
     fn validate_database(&self) -> Result<(), ConfigError> {
@@ -207,14 +207,7 @@ impl Config {
             128,
             MAX_QUEUE,
         )?;
-        range("runtime.lua_match_threads", r.lua_match_threads, 0, 1024)?;
-        range("runtime.event_queue_size", r.event_queue_size, 1, MAX_QUEUE)?;
-        range(
-            "runtime.event_queue_workers",
-            r.event_queue_workers,
-            1,
-            MAX_COUNT,
-        )
+        range("runtime.lua_match_threads", r.lua_match_threads, 0, 1024)
     }
 
     fn validate_match(&self) -> Result<(), ConfigError> {
