@@ -18,6 +18,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::social::storage_objects::writer::StorageWriter;
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -30,12 +32,14 @@ pub enum StorageTarget {
     Postgres { url: String, max_connections: u32 },
 }
 
-/// The SQLite pools: many readers, one writer; new accounts go through the writer in groups.
+/// The SQLite pools: many readers, one writer; new accounts and storage object writes go
+/// through the writer in groups.
 #[derive(Clone)]
 pub struct SqliteBackend {
     pub read: SqlitePool,
     pub write: SqlitePool,
     pub accounts: account_writer::AccountWriter,
+    pub storage_objects: StorageWriter,
 }
 
 /// A connected database.
@@ -98,19 +102,26 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true);
+                // An SQLite connection is a thread of this process, never lost as a network
+                // connection is: pinging it before each use is a round trip to that thread for
+                // nothing.
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
+                    .test_before_acquire(false)
                     .connect_with(options.clone())
                     .await?;
                 let read = SqlitePoolOptions::new()
                     .max_connections(8)
+                    .test_before_acquire(false)
                     .connect_with(options.read_only(true))
                     .await?;
                 let accounts = account_writer::AccountWriter::start(write.clone());
+                let storage_objects = StorageWriter::start(write.clone());
                 Ok(Db::Sqlite(SqliteBackend {
                     read,
                     write,
                     accounts,
+                    storage_objects,
                 }))
             }
             StorageTarget::Postgres {
@@ -118,8 +129,12 @@ impl Db {
                 max_connections,
             } => {
                 let options = PgConnectOptions::from_str(url)?;
+                // No ping before each use (a round trip per query, which Go's database/sql in
+                // Nakama does not make either): a connection the server dropped fails its next
+                // query and is replaced.
                 let pool = PgPoolOptions::new()
                     .max_connections((*max_connections).max(1))
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;

@@ -1,13 +1,15 @@
 //! Storage objects: collections of JSON objects per user (or the system user), with read and
 //! write permissions and versions for optimistic concurrency.
 //!
-//! `rest.rs` holds the routes, `sql.rs` the table and Nakama's write rules, `cursor.rs` the
-//! listing cursor and `nk.rs` the server's side of the `Nk` storage functions.
+//! `rest.rs` holds the routes, `sql.rs` the table and Nakama's write rules, `writer.rs` the
+//! group commit of writes on SQLite, `cursor.rs` the listing cursor and `nk.rs` the server's
+//! side of the `Nk` storage functions.
 
 pub mod cursor;
 pub(crate) mod nk;
 pub mod rest;
 pub mod sql;
+pub mod writer;
 
 use std::sync::Arc;
 

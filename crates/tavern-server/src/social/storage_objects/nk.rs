@@ -54,7 +54,7 @@ impl StorageBackend for ServerNk {
             }
             self.state()?
                 .db
-                .storage_write(&ops, true)
+                .storage_write(ops, true)
                 .await
                 .map_err(failed)
         })

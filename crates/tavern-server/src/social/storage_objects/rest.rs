@@ -49,7 +49,7 @@ pub async fn write(
     let acks = api::StorageObjectAcks {
         acks: state
             .db
-            .storage_write(&ops, false)
+            .storage_write(ops, false)
             .await
             .map_err(|e| rejection(e, "Error writing storage objects."))?,
     };

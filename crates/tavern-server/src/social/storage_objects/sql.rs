@@ -168,20 +168,24 @@ impl Db {
     }
 
     /// Writes every object or none; the acks are in the order of `ops`. `authoritative`
-    /// (server code) ignores write permissions.
+    /// (server code) ignores write permissions. On SQLite the write joins the group commit
+    /// of [`StorageWriter`](super::writer::StorageWriter).
     pub async fn storage_write(
         &self,
-        ops: &[WriteOp],
+        ops: Vec<WriteOp>,
         authoritative: bool,
     ) -> Result<Vec<api::StorageObjectAck>, StorageError> {
-        if let [op] = ops {
+        if let Db::Sqlite(sqlite) = self {
+            return sqlite.storage_objects.write(ops, authoritative).await;
+        }
+        if let [op] = ops.as_slice() {
             let mut writer = self.writer().await?;
             return Ok(vec![
                 write_object(&mut writer.conn(), op, authoritative, now_unix()).await?,
             ]);
         }
         let mut tx = self.begin().await?;
-        let acks = write_objects(&mut tx.conn(), ops, authoritative).await?;
+        let acks = write_objects(&mut tx.conn(), &ops, authoritative).await?;
         tx.commit().await?;
         Ok(acks)
     }
@@ -344,7 +348,7 @@ pub async fn write_objects(
 
 /// Writes one object with its version condition, in one statement; on refusal, looks at
 /// what is stored to tell a version mismatch from a permission refusal as Nakama does.
-async fn write_object(
+pub(super) async fn write_object(
     conn: &mut Conn<'_>,
     op: &WriteOp,
     authoritative: bool,
