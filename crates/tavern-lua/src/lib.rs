@@ -16,6 +16,7 @@
 mod bit32;
 mod calls;
 mod convert;
+mod match_ffi;
 mod matches;
 mod modules;
 mod nakama;

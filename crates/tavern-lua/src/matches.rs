@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use mlua::{Function, Lua, Table, Value};
 use tavern_runtime::matches::{
@@ -17,7 +17,8 @@ use tavern_runtime::{Presence, RuntimeError};
 use crate::Shared;
 use crate::calls::{error_of, presence_table};
 use crate::convert::to_lua;
-use crate::sandbox::{Role, describe, invoke, new_vm};
+use crate::match_ffi;
+use crate::sandbox::{ERROR_TAG, Role, budget_counter, describe, invoke, new_vm};
 
 const CALLBACKS: [&str; 7] = [
     "match_init",
@@ -57,15 +58,75 @@ pub(crate) fn factory(
 /// The registry key of a match VM's `ctx` table.
 const MATCH_CTX: &str = "tavern_match_ctx";
 
-/// A running Lua match: its VM, the module's callbacks, the `ctx` table, the `dispatcher`
-/// table (made once, pointed at each call's dispatcher through `current`) and the state.
+/// Makes a match's driver: two Lua functions holding the callbacks, `ctx`, the `dispatcher`
+/// table and the state as upvalues, so a call from Rust passes only what changes (the tick
+/// number, and a pointer to the queued messages that `build` turns into the `messages` list)
+/// and gets back two plain values (how many values the callback returned, and whether its
+/// state was nil) instead of the state itself. An idle tick gets the same empty message list
+/// each time, unless the script put something in it. A callback's `error({msg, code})` leaves
+/// as the tagged string `calls::error_of` reads, as in `invoke`.
+const DRIVER: &str = r#"
+local pcall, select, type, tostring, tonumber, error, next, rawget =
+  pcall, select, type, tostring, tonumber, error, next, rawget
+local tag = ...
+local function raise(e)
+  if type(e) == "table" then
+    error(tag .. tostring(tonumber(e[2]) or 13) .. tag .. tostring(e[1]), 0)
+  end
+  error(e, 0)
+end
+return function(build, callbacks, ctx, dispatcher, state)
+  local loop = rawget(callbacks, "match_loop")
+  local named = {
+    rawget(callbacks, "match_join_attempt"), rawget(callbacks, "match_join"),
+    rawget(callbacks, "match_leave"), rawget(callbacks, "match_terminate"),
+    rawget(callbacks, "match_signal"),
+  }
+  local empty = {}
+  local function settled(ok, ...)
+    if not ok then raise((...)) end
+    local s = ...
+    if s ~= nil then state = s end
+    return select('#', ...), s == nil, select(2, ...)
+  end
+  local function tick(n, queued, count)
+    local messages
+    if queued == nil then
+      if next(empty) ~= nil then empty = {} end
+      messages = empty
+    else
+      messages = build(queued, count)
+    end
+    return settled(pcall(loop, ctx, dispatcher, n, state, messages))
+  end
+  local function call(which, n, context, ...)
+    return settled(pcall(named[which], context or ctx, dispatcher, n, state, ...))
+  end
+  return tick, call
+end
+"#;
+
+/// The callbacks other than `match_loop`, by their index in the driver's `named` list.
+#[derive(Clone, Copy)]
+enum Callback {
+    JoinAttempt = 1,
+    Join = 2,
+    Leave = 3,
+    Terminate = 4,
+    Signal = 5,
+}
+
+/// A running Lua match: its VM, the `ctx` table (copied for join attempts) and the two
+/// functions of its driver (see [`DRIVER`]), which hold the callbacks, the `dispatcher` table
+/// (made once, pointed at each call's dispatcher through `current`) and the state.
 struct LuaMatch {
     lua: Lua,
-    callbacks: Table,
     ctx: Table,
-    dispatcher: Table,
+    tick: Function,
+    call: Function,
     current: Current,
-    state: Value,
+    /// The VM's instruction budget counter (see `sandbox::budget_counter`).
+    budget: Arc<AtomicU64>,
 }
 
 /// Where the functions of a VM's `dispatcher` table find the dispatcher of the callback
@@ -110,31 +171,9 @@ impl Current {
 /// The `dispatcher` table of a match VM, whose functions act through `current`.
 fn dispatcher_table(lua: &Lua, current: &Current) -> mlua::Result<Table> {
     let table = lua.create_table_with_capacity(0, 4)?;
-    for deferred in [false, true] {
-        let current = current.clone();
-        let broadcast = move |lua: &Lua, args: mlua::MultiValue| -> mlua::Result<()> {
-            let (op_code, data, presences, sender) = broadcast_args(lua, args)?;
-            current.with(|d| {
-                if !deferred {
-                    d.broadcast(op_code, data, presences.as_deref(), sender.as_ref());
-                    return Ok(());
-                }
-                d.broadcast_deferred(op_code, data, presences.as_deref(), sender.as_ref())
-                    .map_err(|e| {
-                        mlua::Error::runtime(format!(
-                            "error deferring message broadcast: {}",
-                            e.message
-                        ))
-                    })
-            })
-        };
-        let name = if deferred {
-            "broadcast_message_deferred"
-        } else {
-            "broadcast_message"
-        };
-        table.set(name, lua.create_function(broadcast)?)?;
-    }
+    let (now, deferred) = match_ffi::broadcast_functions(lua, &current.0)?;
+    table.set("broadcast_message", now)?;
+    table.set("broadcast_message_deferred", deferred)?;
     let kick = current.clone();
     table.set(
         "match_kick",
@@ -230,57 +269,68 @@ impl LuaMatch {
             .map_err(internal)?;
         let current = Current::default();
         let dispatcher = dispatcher_table(&lua, &current).map_err(internal)?;
+        let driver: Function = lua
+            .load(DRIVER)
+            .set_name("=match driver")
+            .call(ERROR_TAG)
+            .map_err(internal)?;
+        // SAFETY: `build_messages` reads only what the driver passes it (see `tick`).
+        let build =
+            unsafe { lua.create_c_function(match_ffi::build_messages) }.map_err(internal)?;
+        let (tick, call): (Function, Function) = driver
+            .call((build, callbacks, ctx.clone(), dispatcher, state))
+            .map_err(internal)?;
+        // Loading the libraries, the modules and `match_init` left about a third of the VM as
+        // garbage; a match that then only ticks would keep it until its heap doubled.
+        lua.gc_collect().map_err(internal)?;
+        let budget = budget_counter(&lua);
         Ok(CreatedMatch {
             core: Box::new(LuaMatch {
                 lua,
-                callbacks,
                 ctx,
-                dispatcher,
+                tick,
+                call,
                 current,
-                state,
+                budget,
             }),
             tick_rate: tick_rate as u32,
             label,
         })
     }
 
-    /// Calls `match_<name>` with `(ctx, dispatcher, tick, state, extra...)`, the dispatcher
-    /// table acting on `dispatcher` for this call only.
-    fn call<R>(
-        &mut self,
+    /// Runs one call of the driver, the dispatcher table acting on `dispatcher` meanwhile.
+    fn run<R>(
+        &self,
         dispatcher: &mut Dispatcher,
-        name: &str,
-        tick: i64,
-        ctx: Option<Table>,
-        extra: impl FnOnce(&Lua) -> mlua::Result<mlua::MultiValue>,
-        read: impl FnOnce(&mut Self, mlua::MultiValue) -> Result<R, RuntimeError>,
+        call: impl FnOnce() -> mlua::Result<R>,
     ) -> Result<R, RuntimeError> {
-        let lua = &self.lua;
-        let out = (|| {
-            let function: Function = self.callbacks.raw_get(name)?;
-            let mut args = without_memory_limit(lua, || extra(lua))?;
-            args.push_front(self.state.clone());
-            args.push_front(Value::Number(tick as f64));
-            args.push_front(Value::Table(self.dispatcher.clone()));
-            args.push_front(Value::Table(ctx.unwrap_or_else(|| self.ctx.clone())));
-            self.current.during(dispatcher, || {
-                invoke::<mlua::MultiValue>(lua, &function, args)
-            })
-        })()
-        .map_err(|e| error_of(&e))?;
-        read(self, out)
+        self.budget.store(0, Ordering::Relaxed);
+        self.current
+            .during(dispatcher, call)
+            .map_err(|e| error_of(&e))
     }
 
-    /// Takes the new state from a callback's first result: `nil` ends the match.
-    fn next_state(&mut self, out: &mlua::MultiValue) -> Flow {
-        match out.front() {
-            None | Some(Value::Nil) => Flow::End,
-            Some(state) => {
-                self.state = state.clone();
-                Flow::Continue
-            }
-        }
+    /// Calls `callback` with `(ctx, dispatcher, tick, state, args...)` (`ctx` replaced when
+    /// given); the callback's result count, whether its state was nil, and its other results.
+    fn call<R: mlua::FromLuaMulti>(
+        &self,
+        dispatcher: &mut Dispatcher,
+        callback: Callback,
+        tick: i64,
+        ctx: Option<Table>,
+        args: impl FnOnce(&Lua) -> mlua::Result<mlua::MultiValue>,
+    ) -> Result<R, RuntimeError> {
+        let lua = &self.lua;
+        let args = without_memory_limit(lua, || args(lua)).map_err(|e| error_of(&e))?;
+        self.run(dispatcher, || {
+            self.call.call::<R>((callback as i64, tick, ctx, args))
+        })
     }
+}
+
+/// The flow after a callback whose state came back nil (`ended`) or not.
+fn flow(ended: bool) -> Flow {
+    if ended { Flow::End } else { Flow::Continue }
 }
 
 fn presence_of(value: &Value) -> mlua::Result<Presence> {
@@ -316,34 +366,6 @@ fn presence_list(value: &Value) -> mlua::Result<Option<Vec<Presence>>> {
     }
 }
 
-type BroadcastArgs = (i64, Vec<u8>, Option<Vec<Presence>>, Option<Presence>);
-
-/// `(op_code, data, presences, sender, reliable)` of a broadcast.
-fn broadcast_args(_lua: &Lua, args: mlua::MultiValue) -> mlua::Result<BroadcastArgs> {
-    let args: Vec<Value> = args.into_iter().collect();
-    let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::Nil);
-    let op_code = match arg(0) {
-        Value::Integer(n) => n,
-        Value::Number(n) => n as i64,
-        _ => {
-            return Err(mlua::Error::runtime(
-                "bad argument #1: expects an op code number",
-            ));
-        }
-    };
-    let data = match arg(1) {
-        Value::Nil => Vec::new(),
-        Value::String(s) => s.as_bytes().to_vec(),
-        _ => return Err(mlua::Error::runtime("expects data to be a string or nil")),
-    };
-    let presences = presence_list(&arg(2))?;
-    let sender = match arg(3) {
-        Value::Nil => None,
-        v => Some(presence_of(&v)?),
-    };
-    Ok((op_code, data, presences, sender))
-}
-
 /// The `ctx` table of a match: env, mode, node, match id and node.
 fn match_context(lua: &Lua, shared: &Shared, mctx: &MatchContext) -> mlua::Result<Table> {
     let ctx = lua.create_table()?;
@@ -367,8 +389,8 @@ fn presences_table(lua: &Lua, presences: &[Presence]) -> mlua::Result<Table> {
     Ok(t)
 }
 
-fn too_many(out: &mlua::MultiValue, most: usize, name: &str) -> Result<(), RuntimeError> {
-    if out.len() > most {
+fn too_many(count: usize, most: usize, name: &str) -> Result<(), RuntimeError> {
+    if count > most {
         return Err(RuntimeError::internal(format!(
             "{name} returned too many values, stopping match"
         )));
@@ -396,47 +418,34 @@ impl MatchCore for LuaMatch {
             Ok(ctx)
         })()
         .map_err(|e| RuntimeError::internal(describe(&e)))?;
-        self.call(
-            d,
-            "match_join_attempt",
-            tick,
-            Some(ctx),
-            |lua| {
+        let (count, ended, allow, reason): (usize, bool, Value, Value) =
+            self.call(d, Callback::JoinAttempt, tick, Some(ctx), |lua| {
                 let metadata = to_lua(lua, &serde_json::to_value(metadata).unwrap_or_default())?;
                 Ok(mlua::MultiValue::from_iter([
                     Value::Table(presence_table(lua, presence)?),
                     metadata,
                 ]))
-            },
-            |this, out| {
-                too_many(&out, 3, "Match join attempt")?;
-                let values: Vec<Value> = out.into_iter().collect();
-                let state = values.first().cloned().unwrap_or(Value::Nil);
-                if state.is_nil() {
-                    return Err(RuntimeError::internal(
-                        "match_join_attempt returned nil state",
-                    ));
-                }
-                this.state = state;
-                let allow = match values.get(1) {
-                    Some(Value::Boolean(b)) => *b,
-                    _ => {
-                        return Err(RuntimeError::internal(
-                            "Match join attempt returned non-boolean join result, stopping match",
-                        ));
-                    }
-                };
-                let reason = match values.get(2) {
-                    Some(Value::String(s)) => s.to_string_lossy(),
-                    _ => String::new(),
-                };
-                Ok(if allow {
-                    JoinDecision::Accept
-                } else {
-                    JoinDecision::Reject(reason)
-                })
-            },
-        )
+            })?;
+        too_many(count, 3, "Match join attempt")?;
+        if ended {
+            return Err(RuntimeError::internal(
+                "match_join_attempt returned nil state",
+            ));
+        }
+        let Value::Boolean(allow) = allow else {
+            return Err(RuntimeError::internal(
+                "Match join attempt returned non-boolean join result, stopping match",
+            ));
+        };
+        let reason = match reason {
+            Value::String(s) => s.to_string_lossy(),
+            _ => String::new(),
+        };
+        Ok(if allow {
+            JoinDecision::Accept
+        } else {
+            JoinDecision::Reject(reason)
+        })
     }
 
     fn join(
@@ -445,21 +454,13 @@ impl MatchCore for LuaMatch {
         tick: i64,
         joins: &[Presence],
     ) -> Result<Flow, RuntimeError> {
-        self.call(
-            d,
-            "match_join",
-            tick,
-            None,
-            |lua| {
-                Ok(mlua::MultiValue::from_iter([Value::Table(
-                    presences_table(lua, joins)?,
-                )]))
-            },
-            |this, out| {
-                too_many(&out, 1, "Match join")?;
-                Ok(this.next_state(&out))
-            },
-        )
+        let (count, ended): (usize, bool) = self.call(d, Callback::Join, tick, None, |lua| {
+            Ok(mlua::MultiValue::from_iter([Value::Table(
+                presences_table(lua, joins)?,
+            )]))
+        })?;
+        too_many(count, 1, "Match join")?;
+        Ok(flow(ended))
     }
 
     fn leave(
@@ -468,21 +469,13 @@ impl MatchCore for LuaMatch {
         tick: i64,
         leaves: &[Presence],
     ) -> Result<Flow, RuntimeError> {
-        self.call(
-            d,
-            "match_leave",
-            tick,
-            None,
-            |lua| {
-                Ok(mlua::MultiValue::from_iter([Value::Table(
-                    presences_table(lua, leaves)?,
-                )]))
-            },
-            |this, out| {
-                too_many(&out, 1, "Match leave")?;
-                Ok(this.next_state(&out))
-            },
-        )
+        let (count, ended): (usize, bool) = self.call(d, Callback::Leave, tick, None, |lua| {
+            Ok(mlua::MultiValue::from_iter([Value::Table(
+                presences_table(lua, leaves)?,
+            )]))
+        })?;
+        too_many(count, 1, "Match leave")?;
+        Ok(flow(ended))
     }
 
     fn tick(
@@ -491,29 +484,13 @@ impl MatchCore for LuaMatch {
         tick: i64,
         messages: Vec<MatchMessage>,
     ) -> Result<Flow, RuntimeError> {
-        self.call(
-            d,
-            "match_loop",
-            tick,
-            None,
-            |lua| {
-                let list = lua.create_table_with_capacity(messages.len(), 0)?;
-                for (i, m) in messages.iter().enumerate() {
-                    let t = lua.create_table_with_capacity(0, 5)?;
-                    t.raw_set("sender", presence_table(lua, &m.sender)?)?;
-                    t.raw_set("op_code", m.op_code)?;
-                    t.raw_set("data", lua.create_string(&m.data)?)?;
-                    t.raw_set("reliable", m.reliable)?;
-                    t.raw_set("receive_time_ms", m.receive_time_ms)?;
-                    list.raw_set(i + 1, t)?;
-                }
-                Ok(mlua::MultiValue::from_iter([Value::Table(list)]))
-            },
-            |this, out| {
-                too_many(&out, 1, "Match loop")?;
-                Ok(this.next_state(&out))
-            },
-        )
+        // The driver has `build_messages` read `messages` during the call.
+        let queued = (!messages.is_empty())
+            .then(|| mlua::LightUserData(messages.as_ptr().cast_mut().cast()));
+        let (count, ended): (usize, bool) =
+            self.run(d, || self.tick.call((tick, queued, messages.len())))?;
+        too_many(count, 1, "Match loop")?;
+        Ok(flow(ended))
     }
 
     fn terminate(
@@ -522,21 +499,14 @@ impl MatchCore for LuaMatch {
         tick: i64,
         grace_seconds: u32,
     ) -> Result<Flow, RuntimeError> {
-        self.call(
-            d,
-            "match_terminate",
-            tick,
-            None,
-            |_| {
+        let (count, ended): (usize, bool) =
+            self.call(d, Callback::Terminate, tick, None, |_| {
                 Ok(mlua::MultiValue::from_iter([Value::Number(f64::from(
                     grace_seconds,
                 ))]))
-            },
-            |this, out| {
-                too_many(&out, 1, "Match terminate")?;
-                Ok(this.next_state(&out))
-            },
-        )
+            })?;
+        too_many(count, 1, "Match terminate")?;
+        Ok(flow(ended))
     }
 
     fn signal(
@@ -545,30 +515,23 @@ impl MatchCore for LuaMatch {
         tick: i64,
         data: &str,
     ) -> Result<(Flow, String), RuntimeError> {
-        self.call(
-            d,
-            "match_signal",
-            tick,
-            None,
-            |lua| {
+        let (count, ended, reply): (usize, bool, Value) =
+            self.call(d, Callback::Signal, tick, None, |lua| {
                 Ok(mlua::MultiValue::from_iter([Value::String(
                     lua.create_string(data)?,
                 )]))
-            },
-            |this, out| {
-                too_many(&out, 2, "Match signal")?;
-                let reply = match out.get(1) {
-                    None | Some(Value::Nil) => String::new(),
-                    Some(Value::String(s)) => s.to_string_lossy(),
-                    Some(_) => {
-                        return Err(RuntimeError::internal(
-                            "Match signal returned non-string result, stopping match",
-                        ));
-                    }
-                };
-                Ok((this.next_state(&out), reply))
-            },
-        )
+            })?;
+        too_many(count, 2, "Match signal")?;
+        let reply = match reply {
+            Value::Nil => String::new(),
+            Value::String(s) => s.to_string_lossy(),
+            _ => {
+                return Err(RuntimeError::internal(
+                    "Match signal returned non-string result, stopping match",
+                ));
+            }
+        };
+        Ok((flow(ended), reply))
     }
 }
 
@@ -629,5 +592,232 @@ mod tests {
             .collect();
         assert_eq!(sent, [(3, b"hi".to_vec()), (4, b"later".to_vec())]);
         assert!(lua.load("dispatcher.match_kick({})").exec().is_err());
+    }
+
+    #[test]
+    fn broadcasts_read_their_arguments_as_nakama() {
+        let lua = Lua::new();
+        lua.set_memory_limit(8 << 20).unwrap();
+        let current = Current::default();
+        lua.globals()
+            .set("dispatcher", dispatcher_table(&lua, &current).unwrap())
+            .unwrap();
+        let output = Recorded::default();
+        let mut dispatcher = Dispatcher::new(&output, 4);
+        let run = |code: &str| lua.load(code).exec().map_err(|e| describe(&e));
+        current.during(&mut dispatcher, || {
+            run(r#"
+                local a = { user_id = "u1", session_id = "s1", username = "ann", node = "n1" }
+                local b = { session_id = "s2", node = "n1" }
+                dispatcher.broadcast_message(7, "data", { a, b }, a)
+                dispatcher.broadcast_message(8)
+                dispatcher.broadcast_message(9, nil, {})
+            "#)
+            .unwrap();
+            for (code, error) in [
+                (
+                    "dispatcher.broadcast_message('x')",
+                    "expects an op code number",
+                ),
+                (
+                    "dispatcher.broadcast_message(1, {})",
+                    "expects data to be a string or nil",
+                ),
+                (
+                    "dispatcher.broadcast_message(1, nil, 5)",
+                    "expects a valid set of presences",
+                ),
+                (
+                    "dispatcher.broadcast_message(1, nil, { 5 })",
+                    "expects each presence to be a table",
+                ),
+                (
+                    "dispatcher.broadcast_message(1, nil, { {} })",
+                    "valid session_id",
+                ),
+                (
+                    "dispatcher.broadcast_message(1, nil, nil, 'me')",
+                    "expects each presence to be a table",
+                ),
+            ] {
+                let message = run(code).unwrap_err();
+                assert!(message.contains(error), "{code}: {message}");
+            }
+        });
+        let sent = output.0.lock().unwrap();
+        assert_eq!(sent.len(), 3);
+        assert_eq!(
+            (sent[0].op_code, sent[0].data.as_slice()),
+            (7, &b"data"[..])
+        );
+        let to: Vec<(&str, &str)> = sent[0]
+            .presences
+            .iter()
+            .flatten()
+            .map(|p| (p.session_id.as_str(), p.node.as_str()))
+            .collect();
+        assert_eq!(to, [("s1", "n1"), ("s2", "n1")]);
+        let from = sent[0].sender.as_ref().unwrap();
+        assert_eq!(
+            (
+                from.user_id.as_str(),
+                from.session_id.as_str(),
+                from.username.as_str()
+            ),
+            ("u1", "s1", "ann")
+        );
+        assert_eq!((sent[1].op_code, sent[1].presences.is_none()), (8, true));
+        assert_eq!(sent[2].presences.as_deref().map(<[_]>::len), Some(0));
+    }
+
+    /// A server without data, for matches that never reach it.
+    struct NoServer;
+
+    impl tavern_runtime::NkBackend for NoServer {
+        fn account_get_id(
+            &self,
+            _: String,
+        ) -> tavern_runtime::BoxFuture<'_, Result<tavern_runtime::api::Account, RuntimeError>>
+        {
+            Box::pin(async { Err(RuntimeError::internal("no server")) })
+        }
+        fn users_get(
+            &self,
+            _: Vec<String>,
+            _: Vec<String>,
+        ) -> tavern_runtime::BoxFuture<'_, Result<Vec<tavern_runtime::api::User>, RuntimeError>>
+        {
+            Box::pin(async { Ok(Vec::new()) })
+        }
+        fn account_update_id(
+            &self,
+            _: String,
+            _: tavern_runtime::api::UpdateAccountRequest,
+        ) -> tavern_runtime::BoxFuture<'_, Result<(), RuntimeError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn account_delete_id(
+            &self,
+            _: String,
+        ) -> tavern_runtime::BoxFuture<'_, Result<(), RuntimeError>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    /// A match of `source` (a Lua module named `probe`) with these settings.
+    fn probe_match(source: &str, budget: u64) -> Box<dyn MatchCore> {
+        let dir = std::env::temp_dir().join(format!("tavern-lua-probe-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("probe.lua"), source).unwrap();
+        let pool = tavern_runtime::sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap();
+        let setup = tavern_runtime::registry::RuntimeSetup {
+            node: "nakama".into(),
+            env: Default::default(),
+            nk: tavern_runtime::Nk::new(Arc::new(NoServer), tavern_runtime::Database::Sqlite(pool)),
+            fleet_manager: None,
+        };
+        let mut registry = tavern_runtime::registry::Registry::load(&[], setup).unwrap();
+        let settings = crate::LuaSettings {
+            min_count: 1,
+            max_count: 1,
+            memory_limit: 4 << 20,
+            instruction_budget: budget,
+            match_threads: 1,
+        };
+        crate::load_into(&mut registry, &dir, settings).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let factory = registry
+            .match_handlers()
+            .find(|(name, _)| *name == "probe")
+            .map(|(_, f)| f.clone())
+            .unwrap();
+        let ctx = MatchContext {
+            match_id: "00000000-0000-4000-8000-000000000001.nakama".into(),
+            node: "nakama".into(),
+            handler_name: "probe".into(),
+            env: Default::default(),
+        };
+        factory.create(ctx, &serde_json::json!({})).unwrap().core
+    }
+
+    const PROBE: &str = r#"
+        local nk = require("nakama")
+        local M = {}
+        function M.match_init(ctx, params) return { seen = {}, ticks = 0 }, 10, "" end
+        function M.match_join_attempt(ctx, d, tick, state, presence, metadata) return state, true end
+        function M.match_join(ctx, d, tick, state, presences) return state end
+        function M.match_leave(ctx, d, tick, state, presences) return state end
+        function M.match_loop(ctx, d, tick, state, messages)
+          state.ticks = state.ticks + 1
+          if messages.dirty then error("the list of an earlier tick") end
+          if #messages == 0 then messages.dirty = true end
+          for _, m in ipairs(messages) do
+            table.insert(state.seen, { tick = tick, op = m.op_code, data = m.data, reliable = m.reliable,
+              at = m.receive_time_ms, from = m.sender.username .. "/" .. m.sender.session_id .. "/" ..
+              m.sender.user_id .. "/" .. m.sender.node })
+          end
+          if tick == 99 then while true do end end
+          return state
+        end
+        function M.match_terminate(ctx, d, tick, state, grace) return nil end
+        function M.match_signal(ctx, d, tick, state, data) return state, nk.json_encode(state) end
+        return M
+    "#;
+
+    fn message(op_code: i64, data: &str) -> MatchMessage {
+        MatchMessage {
+            sender: Presence {
+                user_id: "u1".into(),
+                session_id: "s1".into(),
+                username: "ann".into(),
+                node: "n1".into(),
+            },
+            op_code,
+            data: data.as_bytes().to_vec(),
+            reliable: op_code == 1,
+            receive_time_ms: 1234,
+        }
+    }
+
+    #[test]
+    fn ticks_hand_the_loop_nakamas_message_list_and_keep_the_state() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let _entered = rt.enter();
+        let mut core = probe_match(PROBE, 1_000_000);
+        let output = Recorded::default();
+        let mut d = Dispatcher::new(&output, 4);
+        for tick in 0..3 {
+            // The script marks the empty list it got: the next idle tick gets a clean one.
+            assert!(matches!(
+                core.tick(&mut d, tick, Vec::new()),
+                Ok(Flow::Continue)
+            ));
+        }
+        let messages = vec![message(1, "one"), message(2, "two")];
+        assert!(matches!(core.tick(&mut d, 3, messages), Ok(Flow::Continue)));
+        assert!(matches!(
+            core.tick(&mut d, 4, Vec::new()),
+            Ok(Flow::Continue)
+        ));
+        let (flow, reply) = core.signal(&mut d, 5, "read").unwrap();
+        assert!(matches!(flow, Flow::Continue));
+        let state: serde_json::Value = serde_json::from_str(&reply).unwrap();
+        assert_eq!(state["ticks"], 5);
+        assert_eq!(
+            state["seen"],
+            serde_json::json!([
+                { "tick": 3, "op": 1, "data": "one", "reliable": true, "at": 1234, "from": "ann/s1/u1/n1" },
+                { "tick": 3, "op": 2, "data": "two", "reliable": false, "at": 1234, "from": "ann/s1/u1/n1" },
+            ])
+        );
+        // A runaway loop ends with the budget, and the match can still be read afterwards.
+        let runaway = core.tick(&mut d, 99, Vec::new()).err().unwrap();
+        assert!(
+            runaway.message.contains("instruction budget exceeded"),
+            "{}",
+            runaway.message
+        );
     }
 }

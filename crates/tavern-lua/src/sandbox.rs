@@ -28,8 +28,8 @@ pub(crate) enum Role {
 pub(crate) struct VmData {
     pub(crate) shared: Arc<Shared>,
     pub(crate) role: Role,
-    /// Budget checks passed in the current call.
-    checks: AtomicU64,
+    /// Budget checks passed in the current call (shared with the hook that counts them).
+    checks: Arc<AtomicU64>,
     /// Whether the `run_once` function is running (registrations made in it live in this VM
     /// only).
     pub(crate) in_run_once: AtomicBool,
@@ -139,10 +139,11 @@ fn build(lua: &Lua, shared: &Arc<Shared>, role: Role) -> mlua::Result<()> {
             .into_function()?;
         preload.set(module.name.as_str(), chunk)?;
     }
+    let checks = Arc::new(AtomicU64::new(0));
     lua.set_app_data(VmData {
         shared: shared.clone(),
         role,
-        checks: AtomicU64::new(0),
+        checks: checks.clone(),
         in_run_once: AtomicBool::new(false),
     });
     if shared.settings.memory_limit > 0 {
@@ -153,11 +154,8 @@ fn build(lua: &Lua, shared: &Arc<Shared>, role: Role) -> mlua::Result<()> {
         let max_checks = budget.div_ceil(u64::from(CHECK_EVERY));
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(CHECK_EVERY),
-            move |lua, _| {
-                let passed = lua
-                    .app_data_ref::<VmData>()
-                    .map_or(0, |d| d.checks.fetch_add(1, Ordering::Relaxed));
-                if passed >= max_checks {
+            move |_, _| {
+                if checks.fetch_add(1, Ordering::Relaxed) >= max_checks {
                     return Err(mlua::Error::runtime("instruction budget exceeded"));
                 }
                 Ok(VmState::Continue)
@@ -172,6 +170,14 @@ pub(crate) fn begin_call(lua: &Lua) {
     if let Some(data) = lua.app_data_ref::<VmData>() {
         data.checks.store(0, Ordering::Relaxed);
     }
+}
+
+/// The budget counter of a VM, for a caller that starts many calls (a match): storing 0 in it
+/// is [`begin_call`] without looking the VM's data up.
+pub(crate) fn budget_counter(lua: &Lua) -> Arc<AtomicU64> {
+    lua.app_data_ref::<VmData>()
+        .map(|d| d.checks.clone())
+        .unwrap_or_default()
 }
 
 /// Runs every module (through `require`, so each runs once), as at server start.

@@ -114,13 +114,19 @@ impl<'a> Dispatcher<'a> {
         presences: Option<&[Presence]>,
         sender: Option<&Presence>,
     ) {
-        self.output.broadcast(Broadcast {
+        self.send(Broadcast {
             op_code,
             data,
             presences: presences.map(<[Presence]>::to_vec),
             sender: sender.cloned(),
             reliable: true,
         });
+    }
+
+    /// Sends a message now: [`Dispatcher::broadcast`] for a message already built, whose
+    /// presences need no copy.
+    pub fn send(&mut self, message: Broadcast) {
+        self.output.broadcast(message);
     }
 
     /// Queues a message to be sent once the current callback has returned.
@@ -131,19 +137,24 @@ impl<'a> Dispatcher<'a> {
         presences: Option<&[Presence]>,
         sender: Option<&Presence>,
     ) -> Result<(), RuntimeError> {
+        self.send_deferred(Broadcast {
+            op_code,
+            data,
+            presences: presences.map(<[Presence]>::to_vec),
+            sender: sender.cloned(),
+            reliable: true,
+        })
+    }
+
+    /// Queues a message already built: [`Dispatcher::broadcast_deferred`] without copies.
+    pub fn send_deferred(&mut self, message: Broadcast) -> Result<(), RuntimeError> {
         if self.deferred.len() >= self.deferred_limit {
             return Err(RuntimeError::new(
                 "too many deferred messages",
                 crate::Code::ResourceExhausted,
             ));
         }
-        self.deferred.push(Broadcast {
-            op_code,
-            data,
-            presences: presences.map(<[Presence]>::to_vec),
-            sender: sender.cloned(),
-            reliable: true,
-        });
+        self.deferred.push(message);
         Ok(())
     }
 
