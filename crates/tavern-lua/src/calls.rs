@@ -145,7 +145,11 @@ fn with_function<T>(
 /// A Lua error as the client sees it: `error({msg, code})` keeps its code, anything else is
 /// code 13 with the error text.
 pub(crate) fn error_of(e: &mlua::Error) -> RuntimeError {
-    let text = describe(e);
+    error_of_text(&describe(e))
+}
+
+/// [`error_of`] for an error message already made a string.
+pub(crate) fn error_of_text(text: &str) -> RuntimeError {
     if let Some(rest) = text.find(ERROR_TAG).map(|i| &text[i + ERROR_TAG.len()..])
         && let Some((code, message)) = rest.split_once(ERROR_TAG)
     {

@@ -1,9 +1,11 @@
-//! The two hot paths of a Lua match written against Lua's C API instead of mlua's handles: the
-//! `messages` list a tick hands to `match_loop`, and the dispatcher's broadcast functions. Both
-//! run while the script runs, when the VM's memory limit is on, and under a limit mlua makes
-//! every value it pushes or reads a protected call of its own; in a profile of an echo match
-//! they were four fifths of a tick. Here each is one C function called by Lua, so the call the
-//! script is in protects all of it at once.
+//! The hot paths of a Lua match written against Lua's C API instead of mlua's handles: the
+//! tick itself (a call of `match_loop` with values the match keeps in the VM's registry), the
+//! `messages` list it hands over, and the dispatcher's broadcast functions. Under a memory limit
+//! mlua makes every value it pushes or reads a protected call of its own, and each call through
+//! its handles goes through a lock, a guard and its reference thread: for an idle match that was
+//! most of a tick, and for an echo match building the messages and reading broadcast arguments
+//! were four fifths of it. Here a tick is a few registry reads and one `lua_pcall`, and the list
+//! and the broadcasts are C functions that the call the script is in protects as a whole.
 //!
 //! These functions only use C API calls that cannot raise a Lua error while they hold Rust
 //! values that need dropping (reads of tables and strings, light userdata): an error raised by
@@ -14,18 +16,111 @@ use std::ffi::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use mlua::{Function, Lua, ffi};
+
 use tavern_runtime::Presence;
 use tavern_runtime::matches::{Broadcast, Dispatcher, MatchMessage};
+
+/// The registry slots of one match's values that a tick reads (ids of the `RegistryKey`s the
+/// match holds).
+pub(crate) struct TickSlots {
+    pub(crate) loop_fn: c_int,
+    pub(crate) ctx: c_int,
+    pub(crate) dispatcher: c_int,
+    pub(crate) state: c_int,
+    /// The empty list idle ticks share.
+    pub(crate) empty: c_int,
+    /// [`build_messages`].
+    pub(crate) build: c_int,
+    /// Where a failed tick leaves its error object.
+    pub(crate) error: c_int,
+}
+
+/// How a tick's call went.
+pub(crate) enum Ticked {
+    /// `match_loop` returned `count` values; `ended` when there were none or the first (the
+    /// state) was nil. Otherwise the state slot holds the new state.
+    Returned { count: usize, ended: bool },
+    /// The call raised an error; the error slot holds it.
+    Failed,
+    /// The script stored something in the shared empty list: the caller puts a new one in its
+    /// slot and calls again.
+    ListUsed,
+}
+
+/// Calls `match_loop(ctx, dispatcher, tick, state, messages)` on the VM's main thread.
+///
+/// # Safety
+/// `state` is the main thread of a live VM whose registry holds `slots` (none of them nil), used
+/// by this thread alone, with no call of it running. `messages` outlives the call.
+pub(crate) unsafe fn tick(
+    state: *mut ffi::lua_State,
+    slots: &TickSlots,
+    tick: i64,
+    messages: &[MatchMessage],
+) -> Ticked {
+    // SAFETY: as the caller promises. Everything pushed before the protected calls is a read
+    // of the registry or a number: nothing allocates outside them. Storing into an existing
+    // registry slot does not allocate either.
+    unsafe {
+        let base = ffi::lua_gettop(state);
+        if ffi::lua_checkstack(state, 8) == 0 {
+            ffi::lua_pushstring(state, c"stack overflow".as_ptr());
+            ffi::lua_rawseti(state, ffi::LUA_REGISTRYINDEX, slots.error.into());
+            return Ticked::Failed;
+        }
+        for slot in [slots.loop_fn, slots.ctx, slots.dispatcher] {
+            ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, slot.into());
+        }
+        ffi::lua_pushnumber(state, tick as f64);
+        ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, slots.state.into());
+        if messages.is_empty() {
+            ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, slots.empty.into());
+            ffi::lua_pushnil(state);
+            if ffi::lua_next(state, -2) != 0 {
+                ffi::lua_settop(state, base);
+                return Ticked::ListUsed;
+            }
+        } else {
+            ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, slots.build.into());
+            ffi::lua_pushlightuserdata(state, messages.as_ptr().cast_mut().cast());
+            ffi::lua_pushnumber(state, messages.len() as f64);
+            if ffi::lua_pcall(state, 2, 1, 0) != ffi::LUA_OK {
+                return failed(state, slots, base);
+            }
+        }
+        if ffi::lua_pcall(state, 5, ffi::LUA_MULTRET, 0) != ffi::LUA_OK {
+            return failed(state, slots, base);
+        }
+        let count = usize::try_from(ffi::lua_gettop(state) - base).unwrap_or(0);
+        let ended = count == 0 || ffi::lua_type(state, base + 1) == ffi::LUA_TNIL;
+        if !ended {
+            ffi::lua_pushvalue(state, base + 1);
+            ffi::lua_rawseti(state, ffi::LUA_REGISTRYINDEX, slots.state.into());
+        }
+        ffi::lua_settop(state, base);
+        Ticked::Returned { count, ended }
+    }
+}
+
+/// Moves the error object on top of the stack to the error slot and clears the stack.
+unsafe fn failed(state: *mut ffi::lua_State, slots: &TickSlots, base: c_int) -> Ticked {
+    // SAFETY: an existing registry slot; the stack holds the error on top.
+    unsafe {
+        ffi::lua_rawseti(state, ffi::LUA_REGISTRYINDEX, slots.error.into());
+        ffi::lua_settop(state, base);
+    }
+    Ticked::Failed
+}
 
 /// The `messages` list of `match_loop` (Nakama's shape: `sender`, `op_code`, `data`,
 /// `reliable`, `receive_time_ms`) from the `&[MatchMessage]` the light userdata at argument 1
 /// points to (and argument 2 counts).
 ///
 /// # Safety
-/// Lua calls it; the driver passes it a pointer to messages that outlive the call.
+/// Called by [`tick`] with a pointer to messages that outlive the call.
 pub(crate) unsafe extern "C-unwind" fn build_messages(state: *mut ffi::lua_State) -> c_int {
-    // SAFETY: the driver passes (light userdata, count) for a slice alive during the call; a
-    // script cannot reach this function (it is an upvalue of the driver only).
+    // SAFETY: `tick` passes (light userdata, count) for a slice alive during the call; a
+    // script cannot reach this function (only the registry holds it).
     unsafe {
         if ffi::lua_type(state, 1) != ffi::LUA_TLIGHTUSERDATA {
             ffi::lua_pushnil(state);

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
-use mlua::{Function, Lua, Table, Value};
+use mlua::{Function, Lua, RegistryKey, Table, Value};
 use tavern_runtime::matches::{
     CreatedMatch, Dispatcher, Flow, JoinDecision, MAX_LABEL_BYTES, MatchContext, MatchCore,
     MatchExecutor, MatchFactory, MatchMessage, TICK_RATE_RANGE,
@@ -15,7 +15,7 @@ use tavern_runtime::matches::{
 use tavern_runtime::{Presence, RuntimeError};
 
 use crate::Shared;
-use crate::calls::{error_of, presence_table};
+use crate::calls::{error_of, error_of_text, presence_table};
 use crate::convert::to_lua;
 use crate::match_ffi;
 use crate::sandbox::{ERROR_TAG, Role, budget_counter, describe, invoke, new_vm};
@@ -58,75 +58,38 @@ pub(crate) fn factory(
 /// The registry key of a match VM's `ctx` table.
 const MATCH_CTX: &str = "tavern_match_ctx";
 
-/// Makes a match's driver: two Lua functions holding the callbacks, `ctx`, the `dispatcher`
-/// table and the state as upvalues, so a call from Rust passes only what changes (the tick
-/// number, and a pointer to the queued messages that `build` turns into the `messages` list)
-/// and gets back two plain values (how many values the callback returned, and whether its
-/// state was nil) instead of the state itself. An idle tick gets the same empty message list
-/// each time, unless the script put something in it. A callback's `error({msg, code})` leaves
-/// as the tagged string `calls::error_of` reads, as in `invoke`.
-const DRIVER: &str = r#"
-local pcall, select, type, tostring, tonumber, error, next, rawget =
-  pcall, select, type, tostring, tonumber, error, next, rawget
-local tag = ...
-local function raise(e)
-  if type(e) == "table" then
-    error(tag .. tostring(tonumber(e[2]) or 13) .. tag .. tostring(e[1]), 0)
-  end
-  error(e, 0)
-end
-return function(build, callbacks, ctx, dispatcher, state)
-  local loop = rawget(callbacks, "match_loop")
-  local named = {
-    rawget(callbacks, "match_join_attempt"), rawget(callbacks, "match_join"),
-    rawget(callbacks, "match_leave"), rawget(callbacks, "match_terminate"),
-    rawget(callbacks, "match_signal"),
-  }
-  local empty = {}
-  local function settled(ok, ...)
-    if not ok then raise((...)) end
-    local s = ...
-    if s ~= nil then state = s end
-    return select('#', ...), s == nil, select(2, ...)
-  end
-  local function tick(n, queued, count)
-    local messages
-    if queued == nil then
-      if next(empty) ~= nil then empty = {} end
-      messages = empty
-    else
-      messages = build(queued, count)
-    end
-    return settled(pcall(loop, ctx, dispatcher, n, state, messages))
-  end
-  local function call(which, n, context, ...)
-    return settled(pcall(named[which], context or ctx, dispatcher, n, state, ...))
-  end
-  return tick, call
-end
-"#;
-
-/// The callbacks other than `match_loop`, by their index in the driver's `named` list.
-#[derive(Clone, Copy)]
-enum Callback {
-    JoinAttempt = 1,
-    Join = 2,
-    Leave = 3,
-    Terminate = 4,
-    Signal = 5,
-}
-
-/// A running Lua match: its VM, the `ctx` table (copied for join attempts) and the two
-/// functions of its driver (see [`DRIVER`]), which hold the callbacks, the `dispatcher` table
-/// (made once, pointed at each call's dispatcher through `current`) and the state.
+/// A running Lua match: its VM and, in the VM's registry, what its calls need: the callbacks
+/// (read once from the module's table, as Nakama does), `ctx`, the `dispatcher` table (made
+/// once, pointed at each call's dispatcher through `current`), the state, and for the ticks the
+/// shared empty list, the list builder and an error slot (see `match_ffi::tick`).
 struct LuaMatch {
     lua: Lua,
-    ctx: Table,
-    tick: Function,
-    call: Function,
+    /// The VM's main thread, which the ticks call on directly. It belongs to `lua`.
+    main: *mut mlua::lua_State,
+    keys: Keys,
     current: Current,
     /// The VM's instruction budget counter (see `sandbox::budget_counter`).
     budget: Arc<AtomicU64>,
+}
+
+// SAFETY: `main` is the main thread of the VM `lua` owns; it moves with `lua` (which is `Send`)
+// and is only used through `&mut self`, by one thread at a time.
+unsafe impl Send for LuaMatch {}
+
+/// The registry keys that keep a match's values in its VM.
+struct Keys {
+    join_attempt: RegistryKey,
+    join: RegistryKey,
+    leave: RegistryKey,
+    loop_fn: RegistryKey,
+    terminate: RegistryKey,
+    signal: RegistryKey,
+    ctx: RegistryKey,
+    dispatcher: RegistryKey,
+    state: RegistryKey,
+    empty: RegistryKey,
+    build: RegistryKey,
+    error: RegistryKey,
 }
 
 /// Where the functions of a VM's `dispatcher` table find the dispatcher of the callback
@@ -269,17 +232,30 @@ impl LuaMatch {
             .map_err(internal)?;
         let current = Current::default();
         let dispatcher = dispatcher_table(&lua, &current).map_err(internal)?;
-        let driver: Function = lua
-            .load(DRIVER)
-            .set_name("=match driver")
-            .call(ERROR_TAG)
-            .map_err(internal)?;
-        // SAFETY: `build_messages` reads only what the driver passes it (see `tick`).
+        // SAFETY: `build_messages` reads only what `match_ffi::tick` passes it.
         let build =
             unsafe { lua.create_c_function(match_ffi::build_messages) }.map_err(internal)?;
-        let (tick, call): (Function, Function) = driver
-            .call((build, callbacks, ctx.clone(), dispatcher, state))
-            .map_err(internal)?;
+        let key = |value: Value| lua.create_registry_value(value).map_err(internal);
+        let callback = |name: &str| -> Result<RegistryKey, RuntimeError> {
+            key(callbacks.raw_get::<Value>(name).map_err(internal)?)
+        };
+        let keys = Keys {
+            join_attempt: callback("match_join_attempt")?,
+            join: callback("match_join")?,
+            leave: callback("match_leave")?,
+            loop_fn: callback("match_loop")?,
+            terminate: callback("match_terminate")?,
+            signal: callback("match_signal")?,
+            ctx: key(Value::Table(ctx))?,
+            dispatcher: key(Value::Table(dispatcher))?,
+            state: key(state)?,
+            empty: key(Value::Table(lua.create_table().map_err(internal)?))?,
+            build: key(Value::Function(build))?,
+            error: key(Value::Boolean(false))?,
+        };
+        let mut main = std::ptr::null_mut();
+        // SAFETY: only reads the state pointer mlua calls the closure with: the main thread.
+        unsafe { lua.exec_raw::<()>((), |state| main = state) }.map_err(internal)?;
         // Loading the libraries, the modules and `match_init` left about a third of the VM as
         // garbage; a match that then only ticks would keep it until its heap doubled.
         lua.gc_collect().map_err(internal)?;
@@ -287,9 +263,8 @@ impl LuaMatch {
         Ok(CreatedMatch {
             core: Box::new(LuaMatch {
                 lua,
-                ctx,
-                tick,
-                call,
+                main,
+                keys,
                 current,
                 budget,
             }),
@@ -298,33 +273,93 @@ impl LuaMatch {
         })
     }
 
-    /// Runs one call of the driver, the dispatcher table acting on `dispatcher` meanwhile.
-    fn run<R>(
-        &self,
+    /// Calls a callback other than the loop with `(ctx, dispatcher, tick, state, args...)` (`ctx`
+    /// replaced when given), keeps the state it returns, and gives back the flow and what it
+    /// returned after the state. More than `most` values fail the match as in Nakama.
+    #[allow(clippy::too_many_arguments)]
+    fn call(
+        &mut self,
         dispatcher: &mut Dispatcher,
-        call: impl FnOnce() -> mlua::Result<R>,
-    ) -> Result<R, RuntimeError> {
-        self.budget.store(0, Ordering::Relaxed);
-        self.current
-            .during(dispatcher, call)
-            .map_err(|e| error_of(&e))
-    }
-
-    /// Calls `callback` with `(ctx, dispatcher, tick, state, args...)` (`ctx` replaced when
-    /// given); the callback's result count, whether its state was nil, and its other results.
-    fn call<R: mlua::FromLuaMulti>(
-        &self,
-        dispatcher: &mut Dispatcher,
-        callback: Callback,
+        callback: fn(&Keys) -> &RegistryKey,
         tick: i64,
         ctx: Option<Table>,
         args: impl FnOnce(&Lua) -> mlua::Result<mlua::MultiValue>,
-    ) -> Result<R, RuntimeError> {
+        most: usize,
+        name: &str,
+    ) -> Result<(Flow, Vec<Value>), RuntimeError> {
         let lua = &self.lua;
-        let args = without_memory_limit(lua, || args(lua)).map_err(|e| error_of(&e))?;
-        self.run(dispatcher, || {
-            self.call.call::<R>((callback as i64, tick, ctx, args))
-        })
+        let keys = &self.keys;
+        let internal = |e: mlua::Error| error_of(&e);
+        let function: Function = lua.registry_value(callback(keys)).map_err(internal)?;
+        let mut args = without_memory_limit(lua, || args(lua)).map_err(internal)?;
+        args.push_front(lua.registry_value(&keys.state).map_err(internal)?);
+        args.push_front(Value::Number(tick as f64));
+        args.push_front(lua.registry_value(&keys.dispatcher).map_err(internal)?);
+        let ctx = match ctx {
+            Some(ctx) => ctx,
+            None => lua.registry_value(&keys.ctx).map_err(internal)?,
+        };
+        args.push_front(Value::Table(ctx));
+        let out = self
+            .current
+            .during(dispatcher, || {
+                invoke::<mlua::MultiValue>(lua, &function, args)
+            })
+            .map_err(internal)?;
+        too_many(out.len(), most, name)?;
+        let mut out: Vec<Value> = out.into_iter().collect();
+        let state = if out.is_empty() {
+            Value::Nil
+        } else {
+            out.remove(0)
+        };
+        if state.is_nil() {
+            return Ok((Flow::End, out));
+        }
+        lua.replace_registry_value(&mut self.keys.state, state)
+            .map_err(internal)?;
+        Ok((Flow::Continue, out))
+    }
+
+    /// The error a tick left in the error slot, as the other calls report theirs.
+    fn tick_error(&self) -> RuntimeError {
+        match self.lua.registry_value::<Value>(&self.keys.error) {
+            Ok(Value::Error(e)) => error_of(&e),
+            Ok(Value::String(s)) => error_of_text(&s.to_string_lossy()),
+            Ok(Value::Table(t)) => {
+                // `error({message, code})`, mapped as `sandbox::invoke` maps it.
+                let code = match t.raw_get::<Value>(2) {
+                    Ok(Value::Integer(n)) => n.to_string(),
+                    Ok(Value::Number(n)) => (n as i64).to_string(),
+                    _ => "13".to_owned(),
+                };
+                let message = match t.raw_get::<Value>(1) {
+                    Ok(Value::String(s)) => s.to_string_lossy(),
+                    Ok(other) => other.to_string().unwrap_or_default(),
+                    Err(e) => describe(&e),
+                };
+                error_of_text(&format!("{ERROR_TAG}{code}{ERROR_TAG}{message}"))
+            }
+            Ok(other) => RuntimeError::internal(format!(
+                "match loop failed with a {} error value",
+                other.type_name()
+            )),
+            Err(e) => error_of(&e),
+        }
+    }
+
+    /// The slots `match_ffi::tick` reads.
+    fn slots(&self) -> match_ffi::TickSlots {
+        let k = &self.keys;
+        match_ffi::TickSlots {
+            loop_fn: k.loop_fn.id(),
+            ctx: k.ctx.id(),
+            dispatcher: k.dispatcher.id(),
+            state: k.state.id(),
+            empty: k.empty.id(),
+            build: k.build.id(),
+            error: k.error.id(),
+        }
     }
 }
 
@@ -407,8 +442,9 @@ impl MatchCore for LuaMatch {
         metadata: &HashMap<String, String>,
     ) -> Result<JoinDecision, RuntimeError> {
         let ctx = (|| -> mlua::Result<Table> {
+            let shared: Table = self.lua.registry_value(&self.keys.ctx)?;
             let ctx = self.lua.create_table()?;
-            for pair in self.ctx.pairs::<Value, Value>() {
+            for pair in shared.pairs::<Value, Value>() {
                 let (k, v) = pair?;
                 ctx.raw_set(k, v)?;
             }
@@ -418,30 +454,36 @@ impl MatchCore for LuaMatch {
             Ok(ctx)
         })()
         .map_err(|e| RuntimeError::internal(describe(&e)))?;
-        let (count, ended, allow, reason): (usize, bool, Value, Value) =
-            self.call(d, Callback::JoinAttempt, tick, Some(ctx), |lua| {
+        let (flow, rest) = self.call(
+            d,
+            |k| &k.join_attempt,
+            tick,
+            Some(ctx),
+            |lua| {
                 let metadata = to_lua(lua, &serde_json::to_value(metadata).unwrap_or_default())?;
                 Ok(mlua::MultiValue::from_iter([
                     Value::Table(presence_table(lua, presence)?),
                     metadata,
                 ]))
-            })?;
-        too_many(count, 3, "Match join attempt")?;
-        if ended {
+            },
+            3,
+            "Match join attempt",
+        )?;
+        if matches!(flow, Flow::End) {
             return Err(RuntimeError::internal(
                 "match_join_attempt returned nil state",
             ));
         }
-        let Value::Boolean(allow) = allow else {
+        let Some(Value::Boolean(allow)) = rest.first() else {
             return Err(RuntimeError::internal(
                 "Match join attempt returned non-boolean join result, stopping match",
             ));
         };
-        let reason = match reason {
-            Value::String(s) => s.to_string_lossy(),
+        let reason = match rest.get(1) {
+            Some(Value::String(s)) => s.to_string_lossy(),
             _ => String::new(),
         };
-        Ok(if allow {
+        Ok(if *allow {
             JoinDecision::Accept
         } else {
             JoinDecision::Reject(reason)
@@ -454,13 +496,13 @@ impl MatchCore for LuaMatch {
         tick: i64,
         joins: &[Presence],
     ) -> Result<Flow, RuntimeError> {
-        let (count, ended): (usize, bool) = self.call(d, Callback::Join, tick, None, |lua| {
+        let presences = |lua: &Lua| {
             Ok(mlua::MultiValue::from_iter([Value::Table(
                 presences_table(lua, joins)?,
             )]))
-        })?;
-        too_many(count, 1, "Match join")?;
-        Ok(flow(ended))
+        };
+        let (flow, _) = self.call(d, |k| &k.join, tick, None, presences, 1, "Match join")?;
+        Ok(flow)
     }
 
     fn leave(
@@ -469,13 +511,13 @@ impl MatchCore for LuaMatch {
         tick: i64,
         leaves: &[Presence],
     ) -> Result<Flow, RuntimeError> {
-        let (count, ended): (usize, bool) = self.call(d, Callback::Leave, tick, None, |lua| {
+        let presences = |lua: &Lua| {
             Ok(mlua::MultiValue::from_iter([Value::Table(
                 presences_table(lua, leaves)?,
             )]))
-        })?;
-        too_many(count, 1, "Match leave")?;
-        Ok(flow(ended))
+        };
+        let (flow, _) = self.call(d, |k| &k.leave, tick, None, presences, 1, "Match leave")?;
+        Ok(flow)
     }
 
     fn tick(
@@ -484,13 +526,31 @@ impl MatchCore for LuaMatch {
         tick: i64,
         messages: Vec<MatchMessage>,
     ) -> Result<Flow, RuntimeError> {
-        // The driver has `build_messages` read `messages` during the call.
-        let queued = (!messages.is_empty())
-            .then(|| mlua::LightUserData(messages.as_ptr().cast_mut().cast()));
-        let (count, ended): (usize, bool) =
-            self.run(d, || self.tick.call((tick, queued, messages.len())))?;
-        too_many(count, 1, "Match loop")?;
-        Ok(flow(ended))
+        loop {
+            let slots = self.slots();
+            self.budget.store(0, Ordering::Relaxed);
+            // SAFETY: `main` is this match's VM's main thread, used by this thread alone now
+            // (`&mut self`), with no call running; the slots are the keys' live ids, none nil.
+            let ticked = self.current.during(d, || unsafe {
+                match_ffi::tick(self.main, &slots, tick, &messages)
+            });
+            match ticked {
+                match_ffi::Ticked::Returned { count, ended } => {
+                    too_many(count, 1, "Match loop")?;
+                    return Ok(flow(ended));
+                }
+                match_ffi::Ticked::Failed => return Err(self.tick_error()),
+                match_ffi::Ticked::ListUsed => {
+                    let fresh = self
+                        .lua
+                        .create_table()
+                        .map_err(|e| RuntimeError::internal(describe(&e)))?;
+                    self.lua
+                        .replace_registry_value(&mut self.keys.empty, fresh)
+                        .map_err(|e| RuntimeError::internal(describe(&e)))?;
+                }
+            }
+        }
     }
 
     fn terminate(
@@ -499,14 +559,13 @@ impl MatchCore for LuaMatch {
         tick: i64,
         grace_seconds: u32,
     ) -> Result<Flow, RuntimeError> {
-        let (count, ended): (usize, bool) =
-            self.call(d, Callback::Terminate, tick, None, |_| {
-                Ok(mlua::MultiValue::from_iter([Value::Number(f64::from(
-                    grace_seconds,
-                ))]))
-            })?;
-        too_many(count, 1, "Match terminate")?;
-        Ok(flow(ended))
+        let grace = |_: &Lua| {
+            Ok(mlua::MultiValue::from_iter([Value::Number(f64::from(
+                grace_seconds,
+            ))]))
+        };
+        let (flow, _) = self.call(d, |k| &k.terminate, tick, None, grace, 1, "Match terminate")?;
+        Ok(flow)
     }
 
     fn signal(
@@ -515,23 +574,22 @@ impl MatchCore for LuaMatch {
         tick: i64,
         data: &str,
     ) -> Result<(Flow, String), RuntimeError> {
-        let (count, ended, reply): (usize, bool, Value) =
-            self.call(d, Callback::Signal, tick, None, |lua| {
-                Ok(mlua::MultiValue::from_iter([Value::String(
-                    lua.create_string(data)?,
-                )]))
-            })?;
-        too_many(count, 2, "Match signal")?;
-        let reply = match reply {
-            Value::Nil => String::new(),
-            Value::String(s) => s.to_string_lossy(),
-            _ => {
+        let data = |lua: &Lua| {
+            Ok(mlua::MultiValue::from_iter([Value::String(
+                lua.create_string(data)?,
+            )]))
+        };
+        let (flow, rest) = self.call(d, |k| &k.signal, tick, None, data, 2, "Match signal")?;
+        let reply = match rest.first() {
+            None | Some(Value::Nil) => String::new(),
+            Some(Value::String(s)) => s.to_string_lossy(),
+            Some(_) => {
                 return Err(RuntimeError::internal(
                     "Match signal returned non-string result, stopping match",
                 ));
             }
         };
-        Ok((flow(ended), reply))
+        Ok((flow, reply))
     }
 }
 

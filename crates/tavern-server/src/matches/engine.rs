@@ -1,7 +1,9 @@
-//! One task per match: it owns the handler and its state, ticks at the match's rate, hands the
-//! messages queued since the last tick to the loop, and serves joins, leaves and signals in
-//! between. A callback that errs or panics ends this match only. A handler with an executor
-//! (Lua's) has each callback run there while the task awaits it; others run in the task.
+//! A match's engine: it owns the handler and its state, hands the messages queued since the
+//! last tick to the loop, and serves joins, leaves and signals in between. A callback that errs
+//! or panics ends this match only. Every step is synchronous; what drives the steps depends on
+//! the handler: a handler without an executor (Rust's) gets a task of its own here, which ticks
+//! at the match's rate and runs the callbacks in the task; a handler with an executor (Lua's)
+//! has its matches ticked in batches on that executor by the [`super::scheduler`].
 
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -19,34 +21,35 @@ use tokio::time::{Instant, MissedTickBehavior, Sleep};
 use uuid::Uuid;
 
 use super::output::Sink;
-use super::{Call, JoinOutcome, MatchEntry, on_executor};
+use super::{Call, JoinOutcome, MatchEntry};
 use crate::realtime::session::CloseReason;
 use crate::realtime::stream::{Stream, StreamMode};
 use crate::state::AppState;
 
 /// How a match ended.
-enum End {
+pub(super) enum End {
     /// Returned `Flow::End`, emptied out, or ran out of shutdown grace.
     Normal,
     /// A callback returned an error or panicked.
     Failed(String),
 }
 
-struct Engine {
+/// One match: its handler's core and what the server tracks about it.
+pub(super) struct Engine {
     state: Arc<AppState>,
-    entry: Arc<MatchEntry>,
+    pub(super) entry: Arc<MatchEntry>,
     ctx: MatchContext,
-    /// `None` only while a callback runs on the executor, or after the executor lost it.
-    core: Option<Box<dyn MatchCore>>,
-    executor: Option<Arc<dyn MatchExecutor>>,
+    core: Box<dyn MatchCore>,
     presences: Vec<Presence>,
     tick: i64,
     empty_ticks: u64,
+    /// The time between two ticks.
+    pub(super) period: Duration,
+    /// When the grace of a `terminate` runs out.
+    pub(super) grace: Option<Instant>,
 }
 
-/// What a callback's result comes with: its kicks and its last label update.
-type Effects = (Vec<Presence>, Option<String>);
-
+/// Starts a match: in a task of its own, or on its handler's executor.
 pub(super) fn spawn(
     state: Arc<AppState>,
     entry: Arc<MatchEntry>,
@@ -54,17 +57,25 @@ pub(super) fn spawn(
     core: Box<dyn MatchCore>,
     executor: Option<Arc<dyn MatchExecutor>>,
 ) {
+    let scheduler = state.matches.scheduler.clone();
+    let period = Duration::from_secs_f64(1.0 / f64::from(entry.tick_rate));
     let engine = Engine {
         state,
         entry,
         ctx,
-        core: Some(core),
-        executor,
+        core,
         presences: Vec::new(),
         tick: 0,
         empty_ticks: 0,
+        period,
+        grace: None,
     };
-    tokio::spawn(engine.run());
+    match executor {
+        None => {
+            tokio::spawn(engine.run());
+        }
+        Some(executor) => scheduler.start(engine, executor),
+    }
 }
 
 /// What woke the match task.
@@ -75,11 +86,12 @@ enum Wake {
 }
 
 impl Engine {
+    /// The task of a match whose callbacks run in it.
     async fn run(mut self) {
-        let period = Duration::from_secs_f64(1.0 / f64::from(self.entry.tick_rate));
+        let period = self.period;
         let mut ticker = tokio::time::interval_at(Instant::now() + period, period);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        let mut grace: Option<Pin<Box<Sleep>>> = None;
+        let mut grace: Option<(Instant, Pin<Box<Sleep>>)> = None;
         let end = loop {
             // Calls first (a join attempt is answered before the next tick), then the tick.
             let wake = std::future::poll_fn(|cx| {
@@ -89,29 +101,20 @@ impl Engine {
                 if let Poll::Ready(scheduled) = ticker.poll_tick(cx) {
                     return Poll::Ready(Wake::Tick(scheduled));
                 }
-                match grace.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
+                if let Some(deadline) = self.grace
+                    && grace.as_ref().is_none_or(|(at, _)| *at != deadline)
+                {
+                    grace = Some((deadline, Box::pin(tokio::time::sleep_until(deadline))));
+                }
+                match grace.as_mut().map(|(_, sleep)| sleep.as_mut().poll(cx)) {
                     Some(Poll::Ready(())) => Poll::Ready(Wake::GraceOver),
                     _ => Poll::Pending,
                 }
             })
             .await;
             let step = match wake {
-                // Boxed: calls are rare, and their futures would make every idle match's task larger.
-                Wake::Calls => Box::pin(self.handle_calls(&mut grace)).await,
-                Wake::Tick(scheduled) => {
-                    let started = Instant::now();
-                    let messages = self.entry.mailbox.take_inputs();
-                    let step = self.run_tick(messages).await;
-                    if let Some(metrics) = crate::telemetry::get() {
-                        metrics
-                            .tick_lateness
-                            .record(started.saturating_duration_since(scheduled).as_secs_f64());
-                        metrics
-                            .tick_duration
-                            .record(started.elapsed().as_secs_f64());
-                    }
-                    step
-                }
+                Wake::Calls => self.handle_calls(),
+                Wake::Tick(scheduled) => self.run_tick(scheduled, Instant::now()),
                 Wake::GraceOver => Err(End::Normal),
             };
             if let Err(end) = step {
@@ -122,34 +125,31 @@ impl Engine {
     }
 
     /// Handles the calls waiting, in order; stops at the first that ends the match.
-    async fn handle_calls(&mut self, grace: &mut Option<Pin<Box<Sleep>>>) -> Result<(), End> {
+    pub(super) fn handle_calls(&mut self) -> Result<(), End> {
         for call in self.entry.mailbox.take_calls() {
             if let Call::Terminate { grace_seconds } = call {
-                let deadline = Instant::now() + Duration::from_secs(u64::from(grace_seconds));
-                *grace = Some(Box::pin(tokio::time::sleep_until(deadline)));
+                self.grace = Some(Instant::now() + Duration::from_secs(u64::from(grace_seconds)));
             }
-            self.handle_call(call).await?;
+            self.handle_call(call)?;
         }
         Ok(())
     }
 
     /// Runs one callback with a dispatcher, catching panics, then applies its effects.
-    async fn invoke<T: Send + 'static>(
+    fn invoke<T>(
         &mut self,
-        callback: impl FnOnce(&mut dyn MatchCore, &mut Dispatcher) -> Result<T, RuntimeError>
-        + Send
-        + 'static,
+        callback: impl FnOnce(&mut dyn MatchCore, &mut Dispatcher) -> Result<T, RuntimeError>,
     ) -> Result<T, End> {
         let deferred_limit = self.state.config.match_.deferred_queue_size;
-        let (result, (kicks, label)) = match self.executor.clone() {
-            None => {
-                let core = self.core.as_deref_mut().ok_or_else(lost)?;
-                let sink = Sink::new(&self.state, &self.ctx.match_id, &self.presences);
-                let result = run_callback(core, &sink, deferred_limit, callback);
-                (result, effects(sink))
-            }
-            Some(executor) => Box::pin(self.offload(&*executor, deferred_limit, callback)).await?,
-        };
+        let sink = Sink::new(&self.state, &self.ctx.match_id, &self.presences);
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut dispatcher = Dispatcher::new(&sink, deferred_limit);
+            let result = callback(&mut *self.core, &mut dispatcher);
+            dispatcher.flush_deferred();
+            result
+        }));
+        let kicks = sink.kicks.into_inner().unwrap_or_else(|p| p.into_inner());
+        let label = sink.label.into_inner().unwrap_or_else(|p| p.into_inner());
         if let Some(label) = label {
             self.state.matches.update_label(&self.entry, label);
         }
@@ -172,33 +172,6 @@ impl Engine {
         }
     }
 
-    /// Runs a callback on the executor: the core, and what its sink needs, go into the job and
-    /// come back with the result; the task waits without holding a worker.
-    async fn offload<T: Send + 'static>(
-        &mut self,
-        executor: &dyn MatchExecutor,
-        deferred_limit: usize,
-        callback: impl FnOnce(&mut dyn MatchCore, &mut Dispatcher) -> Result<T, RuntimeError>
-        + Send
-        + 'static,
-    ) -> Result<(std::thread::Result<Result<T, RuntimeError>>, Effects), End> {
-        let mut core = self.core.take().ok_or_else(lost)?;
-        let state = self.state.clone();
-        let match_id = self.ctx.match_id.clone();
-        let presences = std::mem::take(&mut self.presences);
-        let job = move || {
-            let sink = Sink::new(&state, &match_id, &presences);
-            let result = run_callback(&mut *core, &sink, deferred_limit, callback);
-            let effects = effects(sink);
-            (core, presences, result, effects)
-        };
-        let (core, presences, result, effects) =
-            on_executor(executor, job).await.ok_or_else(lost)?;
-        self.core = Some(core);
-        self.presences = presences;
-        Ok((result, effects))
-    }
-
     fn flow(flow: Result<Flow, End>) -> Result<(), End> {
         match flow? {
             Flow::Continue => Ok(()),
@@ -206,13 +179,13 @@ impl Engine {
         }
     }
 
-    async fn handle_call(&mut self, call: Call) -> Result<(), End> {
+    fn handle_call(&mut self, call: Call) -> Result<(), End> {
         match call {
             Call::JoinAttempt {
                 presence,
                 metadata,
                 reply,
-            } => self.join_attempt(presence, metadata, reply).await,
+            } => self.join_attempt(presence, metadata, reply),
             Call::Leave(leaving) => {
                 let before = self.presences.len();
                 let mut left = Vec::new();
@@ -230,14 +203,11 @@ impl Engine {
                     .size
                     .store(self.presences.len(), Ordering::Relaxed);
                 let tick = self.tick;
-                Self::flow(self.invoke(move |core, d| core.leave(d, tick, &left)).await)
+                Self::flow(self.invoke(|core, d| core.leave(d, tick, &left)))
             }
             Call::Signal { data, reply } => {
                 let tick = self.tick;
-                match self
-                    .invoke(move |core, d| core.signal(d, tick, &data))
-                    .await
-                {
+                match self.invoke(|core, d| core.signal(d, tick, &data)) {
                     Ok((flow, result)) => {
                         let _ = reply.send(Ok(result));
                         Self::flow(Ok(flow))
@@ -248,42 +218,35 @@ impl Engine {
                     }
                 }
             }
-            Call::Terminate { grace_seconds } => self.terminate(grace_seconds).await,
+            Call::Terminate { grace_seconds } => {
+                let tick = self.tick;
+                Self::flow(self.invoke(|core, d| core.terminate(d, tick, grace_seconds)))
+            }
         }
     }
 
-    async fn join_attempt(
+    fn join_attempt(
         &mut self,
         presence: Presence,
         metadata: std::collections::HashMap<String, String>,
         reply: oneshot::Sender<JoinOutcome>,
     ) -> Result<(), End> {
-        let label = self
-            .entry
-            .label
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
         if self
             .presences
             .iter()
             .any(|p| p.session_id == presence.session_id)
         {
-            let others = self.others(&presence);
             let _ = reply.send(JoinOutcome::Accepted {
-                label,
-                others,
+                label: self.label(),
+                others: self.others(&presence),
                 is_new: false,
             });
             return Ok(());
         }
         let tick = self.tick;
-        let attempt = self.invoke(move |core, d| {
-            let decision = core.join_attempt(d, tick, &presence, &metadata)?;
-            Ok((decision, presence))
-        });
-        let (decision, presence) = match attempt.await {
-            Ok(answer) => answer,
+        let decision = match self.invoke(|core, d| core.join_attempt(d, tick, &presence, &metadata))
+        {
+            Ok(decision) => decision,
             Err(end) => {
                 let _ = reply.send(JoinOutcome::Rejected(String::new()));
                 return Err(end);
@@ -300,21 +263,23 @@ impl Engine {
                 self.entry
                     .size
                     .store(self.presences.len(), Ordering::Relaxed);
-                let label = self
-                    .entry
-                    .label
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone();
                 let _ = reply.send(JoinOutcome::Accepted {
-                    label,
+                    label: self.label(),
                     others,
                     is_new: true,
                 });
                 let joins = [presence];
-                Self::flow(self.invoke(move |core, d| core.join(d, tick, &joins)).await)
+                Self::flow(self.invoke(|core, d| core.join(d, tick, &joins)))
             }
         }
+    }
+
+    fn label(&self) -> String {
+        self.entry
+            .label
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn others(&self, me: &Presence) -> Vec<Presence> {
@@ -325,12 +290,25 @@ impl Engine {
             .collect()
     }
 
-    async fn run_tick(&mut self, messages: Vec<MatchMessage>) -> Result<(), End> {
+    /// Runs the tick that was due at `scheduled`, starting at `started`: the data queued since
+    /// the last one goes to the loop.
+    pub(super) fn run_tick(&mut self, scheduled: Instant, started: Instant) -> Result<(), End> {
+        let messages = self.entry.mailbox.take_inputs();
+        let step = self.tick_with(messages);
+        if let Some(metrics) = crate::telemetry::get() {
+            metrics
+                .tick_lateness
+                .record(started.saturating_duration_since(scheduled).as_secs_f64());
+            metrics
+                .tick_duration
+                .record(started.elapsed().as_secs_f64());
+        }
+        step
+    }
+
+    fn tick_with(&mut self, messages: Vec<MatchMessage>) -> Result<(), End> {
         let tick = self.tick;
-        Self::flow(
-            self.invoke(move |core, d| core.tick(d, tick, messages))
-                .await,
-        )?;
+        Self::flow(self.invoke(|core, d| core.tick(d, tick, messages)))?;
         self.tick += 1;
         let max_empty_sec = self.state.config.match_.max_empty_sec;
         if max_empty_sec > 0 {
@@ -346,21 +324,10 @@ impl Engine {
         Ok(())
     }
 
-    async fn terminate(&mut self, grace_seconds: u32) -> Result<(), End> {
-        let tick = self.tick;
-        Self::flow(
-            self.invoke(move |core, d| core.terminate(d, tick, grace_seconds))
-                .await,
-        )
-    }
-
     /// Forgets the match and drops its presences: silently when it ended normally; a failed
-    /// match disconnects its players, as Nakama does. A core with an executor is dropped there
-    /// too (a Lua VM may run finalizers as it closes).
-    fn finish(mut self, end: End) {
-        if let (Some(executor), Some(core)) = (&self.executor, self.core.take()) {
-            executor.execute(Box::new(move || drop(core)));
-        }
+    /// match disconnects its players, as Nakama does. The core is dropped on the caller's
+    /// thread (for a Lua match, its executor's: a VM may run finalizers as it closes).
+    pub(super) fn finish(self, end: End) {
         self.state.matches.remove(self.entry.id);
         let stream = Stream::new(
             StreamMode::MatchAuthoritative,
@@ -377,33 +344,6 @@ impl Engine {
             tracing::debug!(match_id = %self.ctx.match_id, "match ended");
         }
     }
-}
-
-/// Runs a callback against `sink`, catching a panic, and sends its deferred messages.
-fn run_callback<T>(
-    core: &mut dyn MatchCore,
-    sink: &Sink,
-    deferred_limit: usize,
-    callback: impl FnOnce(&mut dyn MatchCore, &mut Dispatcher) -> Result<T, RuntimeError>,
-) -> std::thread::Result<Result<T, RuntimeError>> {
-    std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut dispatcher = Dispatcher::new(sink, deferred_limit);
-        let result = callback(core, &mut dispatcher);
-        dispatcher.flush_deferred();
-        result
-    }))
-}
-
-/// The kicks and the label update a callback left in its sink.
-fn effects(sink: Sink) -> Effects {
-    let kicks = sink.kicks.into_inner().unwrap_or_else(|p| p.into_inner());
-    let label = sink.label.into_inner().unwrap_or_else(|p| p.into_inner());
-    (kicks, label)
-}
-
-/// The match's core did not come back from its executor (it stopped).
-fn lost() -> End {
-    End::Failed("match executor stopped".to_owned())
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

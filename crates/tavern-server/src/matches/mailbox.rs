@@ -86,6 +86,11 @@ impl Mailbox {
         }
     }
 
+    /// Whether calls wait.
+    pub(super) fn calls_waiting(&self) -> bool {
+        self.calls_waiting.load(Ordering::Acquire)
+    }
+
     /// Takes the calls waiting, oldest first.
     pub(super) fn take_calls(&self) -> VecDeque<Call> {
         let mut queues = self.lock();

@@ -5,6 +5,7 @@ mod engine;
 mod listing;
 mod mailbox;
 pub mod output;
+mod scheduler;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -85,6 +86,8 @@ async fn on_executor<T: Send + 'static>(
 /// Every running authoritative match on this node.
 pub struct MatchRegistry {
     node: String,
+    /// Where the matches of handlers with an executor wait between their steps.
+    scheduler: Arc<scheduler::Scheduler>,
     factories: RwLock<HashMap<String, MatchFactory>>,
     matches: RwLock<HashMap<Uuid, Arc<MatchEntry>>>,
     index: Mutex<Index<Uuid>>,
@@ -106,6 +109,7 @@ impl MatchRegistry {
     pub fn new(node: &str) -> MatchRegistry {
         MatchRegistry {
             node: node.to_owned(),
+            scheduler: Arc::default(),
             factories: RwLock::new(HashMap::new()),
             matches: RwLock::new(HashMap::new()),
             index: Mutex::new(Index::new()),
