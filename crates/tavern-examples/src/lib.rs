@@ -13,9 +13,12 @@
 //! * [`lobby`] — a match with a JSON label and the find-or-create RPC `find_or_create_match`.
 //! * [`storage_api`] — the storage and wallet `Nk` functions behind `rust_storage_*` and
 //!   `rust_wallet_*` RPCs, and hooks on every storage REST operation (for the integration tests).
+//! * [`chat_api`] — RPCs `rust_notification_*` over the notification functions, for
+//!   server-to-server calls and tests.
 //! * [`fleet_session`] — dedicated game servers from the fleet manager for matchmaker groups
 //!   (active only when a fleet manager is registered).
 
+pub mod chat_api;
 pub mod custom_id_guard;
 pub mod echo;
 pub mod echo_match;
@@ -41,6 +44,7 @@ pub const MODULES: &[Module] = &[
     idle_match::MODULE,
     fleet_session::MODULE,
     storage_api::MODULE,
+    chat_api::MODULE,
 ];
 
 /// Parses an RPC payload as JSON parameters (an empty payload is `{}`).

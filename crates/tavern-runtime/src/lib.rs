@@ -51,9 +51,9 @@ pub use module::{InitFn, Module, Origin, select_modules};
 pub use nk::{
     AccountUpdate, Balances, BoxFuture, ChannelsBackend, Database, FriendsBackend, GroupsBackend,
     LeaderboardsBackend, MatchFilter, Metadata, MultiUpdateResult, Nk, NkBackend,
-    NotificationsBackend, PartiesBackend, SYSTEM_USER_ID, StorageBackend, StorageDelete,
-    StorageRead, StorageWrite, StreamsBackend, TournamentsBackend, WalletBackend, WalletLedgerItem,
-    WalletLedgerList, WalletUpdate, WalletUpdateResult,
+    NotificationDelete, NotificationSend, NotificationsBackend, PartiesBackend, SYSTEM_USER_ID,
+    StorageBackend, StorageDelete, StorageRead, StorageWrite, StreamsBackend, TournamentsBackend,
+    WalletBackend, WalletLedgerItem, WalletLedgerList, WalletUpdate, WalletUpdateResult,
 };
 pub use presence::Presence;
 

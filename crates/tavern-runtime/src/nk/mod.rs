@@ -18,7 +18,7 @@ pub use channels::ChannelsBackend;
 pub use friends::FriendsBackend;
 pub use groups::GroupsBackend;
 pub use leaderboards::LeaderboardsBackend;
-pub use notifications::NotificationsBackend;
+pub use notifications::{NotificationDelete, NotificationSend, NotificationsBackend};
 pub use parties::PartiesBackend;
 pub use storage::{SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead, StorageWrite};
 pub use streams::StreamsBackend;

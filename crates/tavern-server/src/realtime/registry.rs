@@ -65,6 +65,12 @@ impl SessionRegistry {
             .unwrap_or_default()
     }
 
+    /// Every session on this node.
+    pub fn all(&self) -> Vec<Arc<SessionHandle>> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner.by_id.values().cloned().collect()
+    }
+
     pub fn count(&self) -> usize {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         inner.by_id.len()

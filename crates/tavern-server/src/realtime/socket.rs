@@ -112,6 +112,7 @@ async fn run_session(state: Arc<AppState>, ws: WebSocket, info: SessionInfo, app
                 user_id: session.user_id(),
                 username: session.info.username.clone(),
                 status: Some(String::new()),
+                ..Presence::default()
             },
             session.clone(),
         );

@@ -1,12 +1,17 @@
-//! The presence tracker: which sessions are on which streams, and the join/leave events that
-//! every change produces — delivered to the stream's members (matches) or to followers (status).
-//! Matches, status, and later chat and parties all share this one component.
+//! The presence tracker: which sessions are on which streams, the join/leave events that
+//! every change produces — delivered to the stream's members (matches, chat channels, custom
+//! streams) or to followers (status) — and the one way to send a message to a stream's members.
+//! Matches, status, chat, notifications, custom streams and parties all share this component.
+//!
+//! A user's notification stream is not stored: every session of the user is on it, hidden,
+//! from connect to disconnect, so it is answered from the session registry.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use tavern_proto::realtime::{
-    Envelope, MatchPresenceEvent, StatusPresenceEvent, UserPresence, envelope::Message,
+    ChannelPresenceEvent, Envelope, MatchPresenceEvent, StatusPresenceEvent, StreamPresenceEvent,
+    UserPresence, envelope::Message,
 };
 use uuid::Uuid;
 
@@ -209,8 +214,11 @@ impl Tracker {
         members.into_values().map(|m| m.session).collect()
     }
 
-    /// Presences on a stream.
+    /// Presences on a stream, hidden ones included.
     pub fn list(&self, stream: &Stream) -> Vec<Presence> {
+        if let Some(sessions) = self.notified_sessions(stream) {
+            return sessions.iter().map(|s| hidden_presence(s)).collect();
+        }
         let state = self.lock();
         state
             .streams
@@ -221,6 +229,9 @@ impl Tracker {
 
     /// Sessions on a stream.
     pub fn sessions_on(&self, stream: &Stream) -> Vec<Arc<SessionHandle>> {
+        if let Some(sessions) = self.notified_sessions(stream) {
+            return sessions;
+        }
         let state = self.lock();
         state
             .streams
@@ -231,6 +242,12 @@ impl Tracker {
 
     /// A session's presence on a stream.
     pub fn get(&self, session_id: Uuid, stream: &Stream) -> Option<Presence> {
+        if let Some(sessions) = self.notified_sessions(stream) {
+            return sessions
+                .iter()
+                .find(|s| s.id() == session_id)
+                .map(|s| hidden_presence(s));
+        }
         let state = self.lock();
         state
             .streams
@@ -240,11 +257,55 @@ impl Tracker {
     }
 
     pub fn stream_exists(&self, stream: &Stream) -> bool {
-        self.lock().streams.contains_key(stream)
+        self.count(stream) > 0
     }
 
     pub fn count(&self, stream: &Stream) -> usize {
+        if let Some(sessions) = self.notified_sessions(stream) {
+            return sessions.len();
+        }
         self.lock().streams.get(stream).map_or(0, HashMap::len)
+    }
+
+    /// The sessions of a user's notification stream (all of the user's sessions); `None` for
+    /// other streams.
+    fn notified_sessions(&self, stream: &Stream) -> Option<Vec<Arc<SessionHandle>>> {
+        (stream.mode == StreamMode::Notifications
+            && stream.subcontext.is_nil()
+            && stream.label.is_empty())
+        .then(|| self.sessions.of_user(stream.subject))
+    }
+
+    /// Sends a message to every session on a stream; returns how many it was queued for.
+    pub fn send(&self, stream: &Stream, envelope: Envelope) -> usize {
+        let sessions = self.sessions_on(stream);
+        if sessions.is_empty() {
+            return 0;
+        }
+        let outbound = Outbound::new(envelope);
+        sessions
+            .iter()
+            .filter(|s| s.send_outbound(outbound.clone()))
+            .count()
+    }
+
+    /// Sends a message to the given sessions of a stream's members (others are skipped).
+    pub fn send_to(&self, stream: &Stream, session_ids: &[Uuid], envelope: Envelope) -> usize {
+        let outbound = Outbound::new(envelope);
+        self.sessions_on(stream)
+            .iter()
+            .filter(|s| session_ids.contains(&s.id()) && s.send_outbound(outbound.clone()))
+            .count()
+    }
+
+    /// Sends a message to every user's notification stream: every session on this node.
+    pub fn send_to_all_users(&self, envelope: Envelope) -> usize {
+        let outbound = Outbound::new(envelope);
+        self.sessions
+            .all()
+            .iter()
+            .filter(|s| s.send_outbound(outbound.clone()))
+            .count()
     }
 
     /// Every stream of a mode with its presence count.
@@ -258,37 +319,39 @@ impl Tracker {
             .collect()
     }
 
-    /// Sends the presence event a change produces.
+    /// Sends the presence event a change produces. Hidden presences are never announced.
     fn announce(&self, change: Change) {
-        let joins: Vec<UserPresence> = change
-            .joins
-            .iter()
-            .map(Presence::to_user_presence)
-            .collect();
-        let leaves: Vec<UserPresence> = change
-            .leaves
-            .iter()
-            .map(Presence::to_user_presence)
-            .collect();
-        match change.stream.mode {
+        let shown = |presences: &[Presence]| -> Vec<UserPresence> {
+            presences
+                .iter()
+                .filter(|p| !p.hidden)
+                .map(|p| {
+                    let mut wire = p.to_user_presence();
+                    if change.stream.mode != StreamMode::Status {
+                        wire.status = None;
+                    }
+                    wire
+                })
+                .collect()
+        };
+        let joins = shown(&change.joins);
+        let leaves = shown(&change.leaves);
+        if change.stream.mode == StreamMode::MatchAuthoritative && !change.leaves.is_empty() {
+            let node = self.matches.node();
+            let left = change.leaves.iter().map(|p| p.to_runtime(node)).collect();
+            self.matches.presences_left(change.stream.subject, left);
+        }
+        if joins.is_empty() && leaves.is_empty() {
+            return;
+        }
+        let stream = &change.stream;
+        let event = match stream.mode {
             StreamMode::MatchRelayed | StreamMode::MatchAuthoritative => {
-                let event = Outbound::new(Envelope {
-                    cid: String::new(),
-                    message: Some(Message::MatchPresenceEvent(MatchPresenceEvent {
-                        match_id: format!("{}.{}", change.stream.subject, change.stream.label),
-                        joins,
-                        leaves,
-                    })),
-                });
-                for member in change.members {
-                    member.send_outbound(event.clone());
-                }
-                if change.stream.mode == StreamMode::MatchAuthoritative && !change.leaves.is_empty()
-                {
-                    let node = self.matches.node();
-                    let leaves = change.leaves.iter().map(|p| p.to_runtime(node)).collect();
-                    self.matches.presences_left(change.stream.subject, leaves);
-                }
+                Message::MatchPresenceEvent(MatchPresenceEvent {
+                    match_id: format!("{}.{}", stream.subject, stream.label),
+                    joins,
+                    leaves,
+                })
             }
             StreamMode::Status => {
                 let event = Outbound::new(Envelope {
@@ -298,14 +361,70 @@ impl Tracker {
                         leaves,
                     })),
                 });
-                for follower in self.status.followers(change.stream.subject) {
+                for follower in self.status.followers(stream.subject) {
                     if let Some(session) = self.sessions.get(follower) {
                         session.send_outbound(event.clone());
                     }
                 }
+                return;
             }
-            _ => {}
+            StreamMode::ChatRoom | StreamMode::GroupChat | StreamMode::DirectMessage => {
+                let wire = stream.to_wire();
+                let is = |mode| stream.mode == mode;
+                Message::ChannelPresenceEvent(ChannelPresenceEvent {
+                    channel_id: stream.channel_id().unwrap_or_default(),
+                    joins,
+                    leaves,
+                    room_name: if is(StreamMode::ChatRoom) {
+                        wire.label
+                    } else {
+                        String::new()
+                    },
+                    group_id: if is(StreamMode::GroupChat) {
+                        wire.subject.clone()
+                    } else {
+                        String::new()
+                    },
+                    user_id_one: if is(StreamMode::DirectMessage) {
+                        wire.subject
+                    } else {
+                        String::new()
+                    },
+                    user_id_two: if is(StreamMode::DirectMessage) {
+                        wire.subcontext
+                    } else {
+                        String::new()
+                    },
+                })
+            }
+            // Parties announce their own events (the parties domain).
+            StreamMode::Party => return,
+            StreamMode::Notifications | StreamMode::Custom(_) => {
+                Message::StreamPresenceEvent(StreamPresenceEvent {
+                    stream: Some(stream.to_wire()),
+                    joins,
+                    leaves,
+                })
+            }
+        };
+        let event = Outbound::new(Envelope {
+            cid: String::new(),
+            message: Some(event),
+        });
+        for member in change.members {
+            member.send_outbound(event.clone());
         }
+    }
+}
+
+/// A session as a hidden presence on its user's notification stream.
+fn hidden_presence(session: &SessionHandle) -> Presence {
+    Presence {
+        session_id: session.id(),
+        user_id: session.user_id(),
+        username: session.info.username.clone(),
+        hidden: true,
+        ..Presence::default()
     }
 }
 

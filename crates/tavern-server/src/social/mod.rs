@@ -5,6 +5,7 @@
 
 pub mod channels;
 pub mod friends;
+pub mod gob;
 pub mod groups;
 pub mod leaderboards;
 pub mod notifications;

@@ -25,7 +25,7 @@ fn presence_of(session: &SessionHandle) -> Presence {
         session_id: session.id(),
         user_id: session.user_id(),
         username: session.info.username.clone(),
-        status: None,
+        ..Presence::default()
     }
 }
 

@@ -13,6 +13,7 @@ use tavern_proto::realtime::{Envelope, Error, Pong, envelope::Message, error::Co
 use tavern_runtime::{ExecutionMode, MessageKind};
 
 use super::session::{CloseReason, SessionHandle};
+use crate::social::channels::realtime as channels;
 use crate::state::AppState;
 
 /// Handles one envelope. An `Err` closes the socket with that reason.
@@ -89,12 +90,12 @@ async fn dispatch(
         Message::Rpc(m) => rpc::call(state, reply, m).await,
         Message::MatchmakerAdd(m) => matchmaker::add(state, reply, m),
         Message::MatchmakerRemove(m) => matchmaker::remove(state, reply, m),
-        Message::ChannelJoin(_)
-        | Message::ChannelLeave(_)
-        | Message::ChannelMessageSend(_)
-        | Message::ChannelMessageUpdate(_)
-        | Message::ChannelMessageRemove(_)
-        | Message::PartyCreate(_)
+        Message::ChannelJoin(m) => channels::join(state, reply, m).await,
+        Message::ChannelLeave(m) => channels::leave(state, reply, m),
+        Message::ChannelMessageSend(m) => channels::send(state, reply, m).await,
+        Message::ChannelMessageUpdate(m) => channels::update(state, reply, m).await,
+        Message::ChannelMessageRemove(m) => channels::remove(state, reply, m).await,
+        Message::PartyCreate(_)
         | Message::PartyJoin(_)
         | Message::PartyLeave(_)
         | Message::PartyPromote(_)

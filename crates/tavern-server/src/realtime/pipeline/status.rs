@@ -96,6 +96,7 @@ pub fn update(state: &Arc<AppState>, reply: &Reply<'_>, request: StatusUpdate) {
                     user_id: session.user_id(),
                     username: session.info.username.clone(),
                     status: Some(status),
+                    ..Presence::default()
                 },
                 session.clone(),
             );

@@ -1,13 +1,29 @@
 //! Chat channels: rooms, direct messages and group channels, and their persisted messages.
 //!
-//! Everything of the domain lives here: REST handlers, realtime handlers, SQL and the `Nk`
-//! functions (`nk.rs`).
+//! A channel is a stream of the one presence layer (`realtime/tracker.rs`): its members are the
+//! sessions tracked on it, and every message goes to them through the tracker.
+//!
+//! - `write.rs`: the one path that writes a message into a channel (send, update, remove, and
+//!   the group events the groups domain writes), storing it when the channel persists and
+//!   pushing it to the members;
+//! - `target.rs`: from a join's target to the channel's stream, with Nakama's rules;
+//! - `access.rs`: who may join a group channel or a direct-message channel;
+//! - `realtime.rs`: the socket messages (join, leave, send, update, remove);
+//! - `sql.rs`: the message table (migration 0006);
+//! - `nk.rs`: the `Nk` functions for game code.
 
+mod access;
 mod nk;
+pub mod realtime;
+mod sql;
+mod target;
+mod write;
 
 use std::sync::Arc;
 
 use axum::Router;
+
+pub use write::{ChannelWrite, Sender, WriteError, code, group_event, remove, send, update};
 
 use crate::state::AppState;
 

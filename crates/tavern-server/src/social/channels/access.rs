@@ -1,0 +1,33 @@
+//! Who may use a channel beyond rooms (which are open to all): group channels are for the
+//! group's members, direct messages for users the other side has not blocked. Each rule is
+//! one function, answered by the domain that owns the facts (groups, friends).
+
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+/// Whether a user may join, read and write a group's channel: a superadmin, admin or member
+/// of the group (Nakama's `groupCheckUserPermission(.., 2)`).
+///
+/// Until the groups domain lands no one is a member of any group.
+pub async fn group_member(
+    state: &AppState,
+    group_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let _ = (state, group_id, user_id);
+    Ok(false)
+}
+
+/// Whether `sender` may open a direct-message channel with `recipient`: the recipient exists
+/// and has not blocked the sender (Nakama's `UserExistsAndDoesNotBlock`).
+///
+/// Until the friends domain lands (blocks), only the recipient's existence is checked.
+pub async fn direct_message_allowed(
+    state: &AppState,
+    sender: Uuid,
+    recipient: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let _ = sender;
+    Ok(state.db.get_user(&recipient.to_string()).await?.is_some())
+}

@@ -1,0 +1,249 @@
+// Chat channels with the official client over JSON and protobuf sockets: rooms, direct
+// messages and group channels, presence events, messages with acknowledgements, edits and
+// removals, history over REST, and Nakama's errors.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { WebSocketAdapterPb } from "@heroiclabs/nakama-js-protobuf";
+
+import { UUID_RE, makeClient, nextEvent } from "./lib/client.mjs";
+import { sleep, startServer, uniqueName } from "./lib/server.mjs";
+
+const ROOM = 1;
+const DM = 2;
+const GROUP = 3;
+
+/** Awaits a socket request that must fail with this error code and message. */
+async function socketRejects(promise, code, message) {
+  let error;
+  try {
+    await promise;
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error, "the request should have failed");
+  assert.equal(error.code, code, JSON.stringify(error));
+  assert.equal(error.message, message);
+}
+
+/** Collects the events a socket handler receives. */
+function collect(socket, handler) {
+  const got = [];
+  socket[handler] = (e) => got.push(e);
+  return got;
+}
+
+async function until(check, what, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (check()) {
+      return;
+    }
+    await sleep(20);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+let server;
+let client;
+
+before(async () => {
+  server = await startServer({ label: "chat", args: ["--session.token_expiry_sec", "7200"] });
+  client = makeClient(server);
+});
+after(async () => {
+  await server?.stop();
+});
+
+for (const format of ["json", "protobuf"]) {
+  describe(`chat (${format})`, () => {
+    const sockets = [];
+    after(() => {
+      for (const s of sockets) {
+        s.disconnect(false);
+      }
+    });
+
+    /** A new user with a connected socket in this suite's format. */
+    async function player() {
+      const username = uniqueName("u");
+      const session = await client.authenticateDevice(uniqueName("dev"), true, username);
+      const adapter = format === "protobuf" ? new WebSocketAdapterPb() : undefined;
+      const socket = client.createSocket(false, false, adapter);
+      await socket.connect(session, false);
+      sockets.push(socket);
+      return { session, socket, username };
+    }
+
+    test("room: join, presence events, messages to every member and the sender", async () => {
+      const room = uniqueName("room");
+      const a = await player();
+      const b = await player();
+      const joinedA = await a.socket.joinChat(room, ROOM, true, false);
+      assert.equal(joinedA.id, `2...${room}`);
+      assert.equal(joinedA.room_name, room);
+      assert.deepEqual(joinedA.presences ?? [], []);
+      assert.equal(joinedA.self.user_id, a.session.user_id);
+      assert.equal(joinedA.self.username, a.username);
+      assert.equal(joinedA.self.persistence, true);
+
+      const aSeesB = nextEvent(a.socket, "onchannelpresence", (e) => e.joins?.find((p) => p.user_id === b.session.user_id) && e);
+      const joinedB = await b.socket.joinChat(room, ROOM, false, false);
+      assert.deepEqual(
+        joinedB.presences.map((p) => p.user_id),
+        [a.session.user_id],
+      );
+      assert.ok(!joinedB.self.persistence);
+      const event = await aSeesB;
+      assert.equal(event.channel_id, joinedA.id);
+      assert.equal(event.room_name, room);
+
+      const aGets = nextEvent(a.socket, "onchannelmessage");
+      const bGets = nextEvent(b.socket, "onchannelmessage");
+      const ack = await a.socket.writeChatMessage(joinedA.id, { text: "hello" });
+      assert.equal(ack.channel_id, joinedA.id);
+      assert.match(ack.message_id, UUID_RE);
+      assert.equal(ack.code, 0);
+      assert.equal(ack.username, a.username);
+      assert.equal(ack.persistent, true);
+      assert.equal(ack.room_name, room);
+      assert.ok(ack.create_time && ack.update_time);
+      for (const m of [await aGets, await bGets]) {
+        assert.equal(m.message_id, ack.message_id);
+        assert.equal(m.sender_id, a.session.user_id);
+        assert.equal(m.username, a.username);
+        assert.deepEqual(m.content, { text: "hello" });
+        assert.equal(m.code, 0);
+        assert.equal(m.channel_id, joinedA.id);
+        assert.equal(m.room_name, room);
+      }
+
+      // Leaving is announced to those who stay.
+      const aSeesLeave = nextEvent(a.socket, "onchannelpresence", (e) => e.leaves?.find((p) => p.user_id === b.session.user_id) && e);
+      await b.socket.leaveChat(joinedA.id);
+      await aSeesLeave;
+      await socketRejects(
+        b.socket.writeChatMessage(joinedA.id, { text: "gone" }),
+        3,
+        "Must join channel before sending messages",
+      );
+    });
+
+    test("edits and removals reach members with codes 1 and 2; only the sender's own", async () => {
+      const room = uniqueName("room");
+      const a = await player();
+      const b = await player();
+      const { id } = await a.socket.joinChat(room, ROOM, true, false);
+      await b.socket.joinChat(room, ROOM, true, false);
+      const sent = await a.socket.writeChatMessage(id, { v: 1 });
+
+      const bGetsEdit = nextEvent(b.socket, "onchannelmessage", (m) => m.code === 1 && m);
+      const edited = await a.socket.updateChatMessage(id, sent.message_id, { v: 2 });
+      assert.equal(edited.message_id, sent.message_id);
+      assert.equal(edited.code, 1);
+      const edit = await bGetsEdit;
+      assert.deepEqual(edit.content, { v: 2 });
+      assert.equal(String(edit.create_time), String(sent.create_time), "an edit keeps the message's creation time");
+
+      await socketRejects(
+        b.socket.updateChatMessage(id, sent.message_id, { v: 3 }),
+        3,
+        "Could not find message to update in channel history",
+      );
+      await socketRejects(
+        b.socket.removeChatMessage(id, sent.message_id),
+        3,
+        "Could not find message to remove in channel history",
+      );
+
+      const bGetsRemoval = nextEvent(b.socket, "onchannelmessage", (m) => m.code === 2 && m);
+      const removed = await a.socket.removeChatMessage(id, sent.message_id);
+      assert.equal(removed.code, 2);
+      const removal = await bGetsRemoval;
+      assert.deepEqual(removal.content, {});
+      assert.equal(removal.message_id, sent.message_id);
+      await socketRejects(
+        a.socket.removeChatMessage(id, sent.message_id),
+        3,
+        "Could not find message to remove in channel history",
+      );
+    });
+
+    test("hidden members get messages but are not announced nor listed", async () => {
+      const room = uniqueName("room");
+      const a = await player();
+      const ghost = await player();
+      const { id } = await a.socket.joinChat(room, ROOM, true, false);
+      const presences = collect(a.socket, "onchannelpresence");
+      const joined = await ghost.socket.joinChat(room, ROOM, true, true);
+      assert.deepEqual(joined.presences.map((p) => p.user_id), [a.session.user_id]);
+      const ghostGets = nextEvent(ghost.socket, "onchannelmessage");
+      await a.socket.writeChatMessage(id, { to: "all" });
+      assert.deepEqual((await ghostGets).content, { to: "all" });
+      const c = await player();
+      const seen = await c.socket.joinChat(room, ROOM, true, false);
+      assert.deepEqual(seen.presences.map((p) => p.user_id), [a.session.user_id]);
+      await until(() => presences.length >= 1, "c's join");
+      assert.ok(presences.every((e) => !(e.joins ?? []).some((p) => p.user_id === ghost.session.user_id)));
+    });
+
+    test("direct messages: a fixed channel id, notification -1 to the other user", async () => {
+      const a = await player();
+      const b = await player();
+      const [one, two] = [a.session.user_id, b.session.user_id].sort();
+      const invited = nextEvent(b.socket, "onnotification", (n) => n.code === -1 && n);
+      const joinedA = await a.socket.joinChat(b.session.user_id, DM, true, false);
+      assert.equal(joinedA.id, `4.${one}.${two}.`);
+      assert.equal(joinedA.user_id_one, one);
+      assert.equal(joinedA.user_id_two, two);
+      const note = await invited;
+      assert.equal(note.subject, `${a.username} wants to chat`);
+      assert.deepEqual(note.content, { username: a.username });
+      assert.equal(note.sender_id, a.session.user_id);
+      assert.equal(note.persistent, true);
+
+      const joinedB = await b.socket.joinChat(a.session.user_id, DM, true, false);
+      assert.equal(joinedB.id, joinedA.id);
+      const aGets = nextEvent(a.socket, "onchannelmessage");
+      const ack = await b.socket.writeChatMessage(joinedB.id, { hi: "a" });
+      assert.equal(ack.user_id_one, one);
+      assert.equal(ack.user_id_two, two);
+      const m = await aGets;
+      assert.equal(m.user_id_one, one);
+      assert.equal(m.user_id_two, two);
+      assert.deepEqual(m.content, { hi: "a" });
+    });
+
+    test("bad input gets Nakama's errors and the socket stays open", async () => {
+      const a = await player();
+      const { id } = await a.socket.joinChat(uniqueName("room"), ROOM, true, false);
+      const bad = [
+        [a.socket.joinChat("", ROOM, true, false), "Invalid channel target"],
+        [a.socket.joinChat("x".repeat(65), ROOM, true, false), "Channel name is required and must be 1-64 chars: Invalid channel target"],
+        [a.socket.joinChat("bad\nname", ROOM, true, false), "Channel name must not contain control chars: Invalid channel target"],
+        [a.socket.joinChat("room", 9, true, false), "Invalid channel type"],
+        [a.socket.joinChat("not-a-uuid", DM, true, false), "Invalid user ID in direct message join: Invalid channel target"],
+        [a.socket.joinChat("00000000-0000-0000-0000-000000000000", DM, true, false), "Invalid user ID in direct message join: Invalid channel target"],
+        [a.socket.joinChat("8a3a1f3e-7f6c-4a36-9d43-2a6f6b1a0c11", DM, true, false), "User ID not found: Invalid channel target"],
+        [a.socket.joinChat("not-a-uuid", GROUP, true, false), "Invalid group ID in group channel join: Invalid channel target"],
+        [a.socket.joinChat("8a3a1f3e-7f6c-4a36-9d43-2a6f6b1a0c11", GROUP, true, false), "Group not found: Invalid channel target"],
+        [a.socket.leaveChat("nope"), "Invalid channel identifier"],
+        [a.socket.writeChatMessage("nope", {}), "Invalid channel identifier"],
+        [a.socket.writeChatMessage(id, "just text"), "Message content must be a valid JSON object"],
+        [a.socket.writeChatMessage(id, [1, 2]), "Message content must be a valid JSON object"],
+        [a.socket.writeChatMessage("2...elsewhere", {}), "Must join channel before sending messages"],
+        [a.socket.updateChatMessage(id, "nope", {}), "Invalid message identifier"],
+        [a.socket.updateChatMessage(id, "8a3a1f3e-7f6c-4a36-9d43-2a6f6b1a0c11", 7), "Message content must be a valid JSON object"],
+        [a.socket.updateChatMessage("2...elsewhere", "8a3a1f3e-7f6c-4a36-9d43-2a6f6b1a0c11", {}), "Must join channel before updating messages"],
+        [a.socket.removeChatMessage(id, "nope"), "Invalid message identifier"],
+        [a.socket.removeChatMessage("2...elsewhere", "8a3a1f3e-7f6c-4a36-9d43-2a6f6b1a0c11"), "Must join channel before removing messages"],
+      ];
+      for (const [promise, message] of bad) {
+        await socketRejects(promise, 3, message);
+      }
+      // Still open and working.
+      const ack = await a.socket.writeChatMessage(id, { ok: true });
+      assert.match(ack.message_id, UUID_RE);
+    });
+  });
+}
