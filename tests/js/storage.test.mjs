@@ -320,6 +320,17 @@ describe("storage objects over REST", () => {
     assert.ok(del.json.objects.some((o) => o.key === c));
   });
 
+  test("deleting an account deletes its objects", async () => {
+    const alice = await user();
+    const bob = await user();
+    const c = uniqueName("gone");
+    await client.writeStorageObjects(alice, [{ collection: c, key: "k", value: {}, permission_read: 2 }]);
+    assert.equal((await client.listStorageObjects(bob, c, alice.user_id, 10)).objects.length, 1);
+    await client.deleteAccount(alice);
+    assert.deepEqual((await client.listStorageObjects(bob, c, alice.user_id, 10)).objects, []);
+    assert.deepEqual((await rpc(bob, "rust_storage_list", { collection: c, limit: 10 })).objects, []);
+  });
+
   test("before hooks refuse, disable and rewrite each route; after hooks run", async () => {
     const alice = await user();
     const denied = "denied by a before hook";

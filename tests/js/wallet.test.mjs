@@ -180,6 +180,15 @@ describe("wallets", () => {
     });
   }
 
+  test("deleting an account deletes its ledger", async () => {
+    const alice = await user();
+    const bob = await user();
+    await rpc(alice, "rust_wallet_update", { user_id: alice.user_id, changeset: { gold: 1 }, update_ledger: true });
+    assert.equal((await rpc(bob, "rust_wallet_ledger_list", { user_id: alice.user_id, limit: 10 })).items.length, 1);
+    await client.deleteAccount(alice);
+    assert.deepEqual((await rpc(bob, "rust_wallet_ledger_list", { user_id: alice.user_id, limit: 10 })).items, []);
+  });
+
   test("Rust and Lua update the same wallet concurrently, over REST and both socket formats", async () => {
     const alice = await user();
     const sockets = [];
