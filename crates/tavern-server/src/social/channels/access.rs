@@ -19,15 +19,12 @@ pub async fn group_member(
     Ok(false)
 }
 
-/// Whether `sender` may open a direct-message channel with `recipient`: the recipient exists
-/// and has not blocked the sender (Nakama's `UserExistsAndDoesNotBlock`).
-///
-/// Until the friends domain lands (blocks), only the recipient's existence is checked.
+/// Whether `sender` may open a direct-message channel with `recipient`: the friends domain's
+/// rule (the recipient exists and has not blocked the sender).
 pub async fn direct_message_allowed(
     state: &AppState,
     sender: Uuid,
     recipient: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let _ = sender;
-    Ok(state.db.get_user(&recipient.to_string()).await?.is_some())
+    crate::social::friends::can_direct_message(state, sender, recipient).await
 }
