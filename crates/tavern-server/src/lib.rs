@@ -9,6 +9,7 @@ pub mod matches;
 pub mod matchmaking;
 pub mod realtime;
 pub mod runtime;
+pub mod serve;
 pub mod server;
 pub mod social;
 pub mod state;

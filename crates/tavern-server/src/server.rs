@@ -149,15 +149,12 @@ impl Server {
         info!(port = addr.port(), address = %addr.ip(), "Starting API server for gRPC-gateway-style REST and the realtime socket");
         let app = crate::api::router(self.state.clone()).merge(self.routes);
         let state = self.state.clone();
-        axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let timeouts = crate::serve::timeouts_of(&self.state.config.socket);
+        crate::serve::serve(self.listener, app, timeouts, async move {
             shutdown.await;
             wind_down(&state).await;
         })
-        .await?;
+        .await;
         info!("Shutting down");
         self.state.db.close().await;
         Ok(())

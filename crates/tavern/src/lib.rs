@@ -94,7 +94,10 @@ fn block_on(command: impl Future<Output = Result<(), String>>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(command) {
+    let outcome = runtime.block_on(command);
+    // Blocking work still running (a long game-code call) does not hold the exit up.
+    runtime.shutdown_timeout(RUNTIME_STOP_WAIT);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
@@ -103,6 +106,9 @@ fn block_on(command: impl Future<Output = Result<(), String>>) -> ExitCode {
         }
     }
 }
+
+/// How long the exit waits for blocking tasks once the server has stopped.
+const RUNTIME_STOP_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 async fn serve(config: Config, modules: &[Module], routes: axum::Router) -> Result<(), String> {
     tavern_server::logging::init(config.logger.level);
