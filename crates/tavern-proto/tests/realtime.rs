@@ -154,7 +154,6 @@ fn member_name(message: &Message) -> &'static str {
         Message::PartyData(_) => "party_data",
         Message::PartyDataSend(_) => "party_data_send",
         Message::PartyPresenceEvent(_) => "party_presence_event",
-        Message::PartyUpdate(_) => "party_update",
     }
 }
 
@@ -198,8 +197,8 @@ fn every_member_sample() -> Vec<Value> {
         json!({"stream_presence_event":{"stream":stream,"joins":[p],"leaves":[q]}}),
         json!({"cid":"21","ping":{}}),
         json!({"cid":"22","pong":{}}),
-        json!({"cid":"23","party":{"party_id":"p.n","open":true,"hidden":true,"max_size":4,"self":p,"leader":p,"presences":[p,q],"label":"l"}}),
-        json!({"cid":"24","party_create":{"open":true,"max_size":2,"label":"l","hidden":true}}),
+        json!({"cid":"23","party":{"party_id":"p.n","open":true,"max_size":4,"self":p,"leader":p,"presences":[p,q]}}),
+        json!({"cid":"24","party_create":{"open":true,"max_size":2}}),
         json!({"cid":"25","party_join":{"party_id":"p.n"}}),
         json!({"cid":"26","party_leave":{"party_id":"p.n"}}),
         json!({"cid":"27","party_promote":{"party_id":"p.n","presence":q}}),
@@ -215,7 +214,6 @@ fn every_member_sample() -> Vec<Value> {
         json!({"party_data":{"party_id":"p.n","presence":p,"op_code":"5","data":"aGk="}}),
         json!({"cid":"34","party_data_send":{"party_id":"p.n","op_code":"5","data":"aGk="}}),
         json!({"party_presence_event":{"party_id":"p.n","joins":[p],"leaves":[q]}}),
-        json!({"cid":"35","party_update":{"party_id":"p.n","label":"x","open":true,"hidden":true}}),
     ]
 }
 
@@ -229,7 +227,7 @@ fn every_envelope_member_round_trips_in_json_and_protobuf() {
         assert!(sample.get(name).is_some(), "{name} decoded from {sample}");
         assert!(seen.insert(name), "{name} sampled twice");
     }
-    assert_eq!(seen.len(), 50, "oneof members 2..=51");
+    assert_eq!(seen.len(), 49, "oneof members 2..=50");
 }
 
 #[test]
@@ -241,15 +239,16 @@ fn protobuf_field_numbers_match_nakama() {
     };
     assert_eq!(pong.to_protobuf(), [0x0a, 0x01, b'3', 0x8a, 0x02, 0x00]);
 
-    // Envelope.party_update = 51 (0x9a 0x03), PartyUpdate.hidden = 4 (0x20).
-    let update = Envelope {
+    // Envelope.party = 34 (0x92 0x02); Party.max_size = 3 (0x18), as Nakama 3.15 and
+    // nakama-js-protobuf 1.4 number it (later Nakama versions moved it to 4).
+    let party = Envelope {
         cid: String::new(),
-        message: Some(Message::PartyUpdate(realtime::PartyUpdate {
-            hidden: true,
+        message: Some(Message::Party(realtime::Party {
+            max_size: 2,
             ..Default::default()
         })),
     };
-    assert_eq!(update.to_protobuf(), [0x9a, 0x03, 0x02, 0x20, 0x01]);
+    assert_eq!(party.to_protobuf(), [0x92, 0x02, 0x02, 0x18, 0x02]);
 
     // MatchmakerUser: presence = 1, party_id = 2, string_properties = 5,
     // numeric_properties = 6.

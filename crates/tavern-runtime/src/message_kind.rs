@@ -63,7 +63,6 @@ message_kinds! {
     PartyMatchmakerAdd => "party_matchmaker_add",
     PartyMatchmakerRemove => "party_matchmaker_remove",
     PartyDataSend => "party_data_send",
-    PartyUpdate => "party_update",
     Ping => "ping",
     Rpc => "rpc",
     StatusFollow => "status_follow",

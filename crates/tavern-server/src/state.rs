@@ -12,6 +12,7 @@ use crate::matches::MatchRegistry;
 use crate::matchmaking::MatchmakerHost;
 use crate::realtime::Realtime;
 use crate::runtime::RuntimeHost;
+use crate::social::parties::PartyRegistry;
 use crate::storage::Db;
 
 /// Shared server state, behind an `Arc`.
@@ -24,6 +25,7 @@ pub struct AppState {
     pub matches: Arc<MatchRegistry>,
     pub runtime: RuntimeHost,
     pub matchmaker: MatchmakerHost,
+    pub parties: Arc<PartyRegistry>,
 }
 
 impl AppState {
@@ -36,7 +38,8 @@ impl AppState {
         );
         let config_matchmaker = config.matchmaker.clone();
         let matches = Arc::new(MatchRegistry::new(&config.name));
-        let realtime = Realtime::new(&config.name, matches.clone());
+        let parties = Arc::new(PartyRegistry::new(&config.name));
+        let realtime = Realtime::new(&config.name, matches.clone(), parties.clone());
         AppState {
             config,
             db,
@@ -46,6 +49,7 @@ impl AppState {
             matches,
             runtime,
             matchmaker: MatchmakerHost::new(&config_matchmaker),
+            parties,
         }
     }
 

@@ -16,6 +16,7 @@ use status::StatusRegistry;
 use tracker::Tracker;
 
 use crate::matches::MatchRegistry;
+use crate::social::parties::PartyRegistry;
 
 /// The realtime components, shared by the socket and (later) matches and the matchmaker.
 pub struct Realtime {
@@ -27,10 +28,14 @@ pub struct Realtime {
 }
 
 impl Realtime {
-    pub fn new(node_name: &str, matches: Arc<MatchRegistry>) -> Realtime {
+    pub fn new(
+        node_name: &str,
+        matches: Arc<MatchRegistry>,
+        parties: Arc<PartyRegistry>,
+    ) -> Realtime {
         let sessions = Arc::new(SessionRegistry::new());
         let status = Arc::new(StatusRegistry::new());
-        let tracker = Tracker::new(sessions.clone(), status.clone(), matches);
+        let tracker = Tracker::new(sessions.clone(), status.clone(), matches, parties);
         Realtime {
             sessions,
             status,
@@ -61,7 +66,8 @@ mod tests {
     #[test]
     fn session_ids_are_version_1_with_a_stable_node() {
         let matches = std::sync::Arc::new(crate::matches::MatchRegistry::new("nakama"));
-        let realtime = super::Realtime::new("nakama", matches);
+        let parties = std::sync::Arc::new(crate::social::parties::PartyRegistry::new("nakama"));
+        let realtime = super::Realtime::new("nakama", matches, parties);
         let a = realtime.new_session_id();
         let b = realtime.new_session_id();
         assert_eq!(a.get_version_num(), 1);

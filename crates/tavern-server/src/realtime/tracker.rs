@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use tavern_proto::realtime::{
-    ChannelPresenceEvent, Envelope, MatchPresenceEvent, StatusPresenceEvent, StreamPresenceEvent,
-    UserPresence, envelope::Message,
+    ChannelPresenceEvent, Envelope, MatchPresenceEvent, PartyPresenceEvent, StatusPresenceEvent,
+    StreamPresenceEvent, UserPresence, envelope::Message,
 };
 use uuid::Uuid;
 
@@ -20,6 +20,7 @@ use super::session::{Outbound, SessionHandle};
 use super::status::StatusRegistry;
 use super::stream::{Presence, Stream, StreamMode};
 use crate::matches::MatchRegistry;
+use crate::social::parties::PartyRegistry;
 
 /// One session on one stream.
 struct Member {
@@ -49,6 +50,8 @@ pub struct Tracker {
     status: Arc<StatusRegistry>,
     /// Told when presences leave an authoritative match's stream.
     matches: Arc<MatchRegistry>,
+    /// Told when presences join or leave a party's stream.
+    parties: Arc<PartyRegistry>,
 }
 
 /// Whether a track call added a presence.
@@ -65,12 +68,14 @@ impl Tracker {
         sessions: Arc<SessionRegistry>,
         status: Arc<StatusRegistry>,
         matches: Arc<MatchRegistry>,
+        parties: Arc<PartyRegistry>,
     ) -> Tracker {
         Tracker {
             state: Mutex::new(State::default()),
             sessions,
             status,
             matches,
+            parties,
         }
     }
 
@@ -341,6 +346,12 @@ impl Tracker {
             let left = change.leaves.iter().map(|p| p.to_runtime(node)).collect();
             self.matches.presences_left(change.stream.subject, left);
         }
+        // As Nakama: the party hears of the change (and sends its own messages, the party to
+        // a joiner, a new leader) before the members get the presence event.
+        if change.stream.mode == StreamMode::Party {
+            self.parties
+                .presences_changed(&change.stream, &change.joins, &change.leaves, self);
+        }
         if joins.is_empty() && leaves.is_empty() {
             return;
         }
@@ -397,8 +408,11 @@ impl Tracker {
                     },
                 })
             }
-            // Parties announce their own events (the parties domain).
-            StreamMode::Party => return,
+            StreamMode::Party => Message::PartyPresenceEvent(PartyPresenceEvent {
+                party_id: format!("{}.{}", stream.subject, stream.label),
+                joins,
+                leaves,
+            }),
             StreamMode::Notifications | StreamMode::Custom(_) => {
                 Message::StreamPresenceEvent(StreamPresenceEvent {
                     stream: Some(stream.to_wire()),

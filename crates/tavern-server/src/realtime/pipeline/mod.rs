@@ -14,6 +14,7 @@ use tavern_runtime::{ExecutionMode, MessageKind};
 
 use super::session::{CloseReason, SessionHandle};
 use crate::social::channels::realtime as channels;
+use crate::social::parties::realtime as parties;
 use crate::state::AppState;
 
 /// Handles one envelope. An `Err` closes the socket with that reason.
@@ -95,18 +96,16 @@ async fn dispatch(
         Message::ChannelMessageSend(m) => channels::send(state, reply, m).await,
         Message::ChannelMessageUpdate(m) => channels::update(state, reply, m).await,
         Message::ChannelMessageRemove(m) => channels::remove(state, reply, m).await,
-        Message::PartyCreate(_)
-        | Message::PartyJoin(_)
-        | Message::PartyLeave(_)
-        | Message::PartyPromote(_)
-        | Message::PartyAccept(_)
-        | Message::PartyRemove(_)
-        | Message::PartyClose(_)
-        | Message::PartyJoinRequestList(_)
-        | Message::PartyMatchmakerAdd(_)
-        | Message::PartyMatchmakerRemove(_)
-        | Message::PartyDataSend(_)
-        | Message::PartyUpdate(_) => reply.error(
+        Message::PartyCreate(m) => parties::create(state, reply, m),
+        Message::PartyJoin(m) => parties::join(state, reply, m),
+        Message::PartyLeave(m) => parties::leave(state, reply, m),
+        Message::PartyPromote(m) => parties::promote(state, reply, m),
+        Message::PartyAccept(m) => parties::accept(state, reply, m),
+        Message::PartyRemove(m) => parties::remove(state, reply, m),
+        Message::PartyClose(m) => parties::close(state, reply, m),
+        Message::PartyJoinRequestList(m) => parties::join_request_list(state, reply, m),
+        Message::PartyDataSend(m) => parties::data_send(state, reply, m),
+        Message::PartyMatchmakerAdd(_) | Message::PartyMatchmakerRemove(_) => reply.error(
             Code::RuntimeException,
             "This realtime message is not supported by this server yet.",
         ),
