@@ -15,6 +15,8 @@
 //!   `rust_wallet_*` RPCs, and hooks on every storage REST operation (for the integration tests).
 //! * [`chat_api`] — RPCs `rust_notification_*` over the notification functions, for
 //!   server-to-server calls and tests.
+//! * [`leaderboards_api`] — RPCs `rust_leaderboard_*` over the leaderboard functions, for
+//!   server-to-server calls and tests.
 //! * [`fleet_session`] — dedicated game servers from the fleet manager for matchmaker groups
 //!   (active only when a fleet manager is registered).
 
@@ -25,6 +27,7 @@ pub mod echo_match;
 pub mod errors;
 pub mod fleet_session;
 pub mod idle_match;
+pub mod leaderboards_api;
 pub mod lobby;
 pub mod login_counter;
 pub mod pingpong;
@@ -45,6 +48,7 @@ pub const MODULES: &[Module] = &[
     fleet_session::MODULE,
     storage_api::MODULE,
     chat_api::MODULE,
+    leaderboards_api::MODULE,
 ];
 
 /// Parses an RPC payload as JSON parameters (an empty payload is `{}`).

@@ -50,10 +50,11 @@ pub use message_kind::MessageKind;
 pub use module::{InitFn, Module, Origin, select_modules};
 pub use nk::{
     AccountUpdate, Balances, BoxFuture, ChannelsBackend, Database, FriendsBackend, GroupsBackend,
-    LeaderboardsBackend, MatchFilter, Metadata, MultiUpdateResult, Nk, NkBackend,
-    NotificationDelete, NotificationSend, NotificationsBackend, PartiesBackend, SYSTEM_USER_ID,
-    StorageBackend, StorageDelete, StorageRead, StorageWrite, StreamsBackend, TournamentsBackend,
-    WalletBackend, WalletLedgerItem, WalletLedgerList, WalletUpdate, WalletUpdateResult,
+    LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend, MatchFilter, Metadata,
+    MultiUpdateResult, Nk, NkBackend, NotificationDelete, NotificationSend, NotificationsBackend,
+    PartiesBackend, SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead, StorageWrite,
+    StreamsBackend, TournamentsBackend, WalletBackend, WalletLedgerItem, WalletLedgerList,
+    WalletUpdate, WalletUpdateResult,
 };
 pub use presence::Presence;
 

@@ -90,6 +90,12 @@ impl Server {
         }
         let runtime = RuntimeHost::load(modules, &config, &db, fleet_manager)?;
         info!(modules = ?runtime.registry().modules(), "Runtime modules loaded");
+        // After the modules, so the boards they created are read with the others.
+        runtime
+            .leaderboards()
+            .load()
+            .await
+            .map_err(StorageError::from)?;
         let host = if config.socket.address.is_empty() {
             "0.0.0.0"
         } else {

@@ -13,6 +13,7 @@ use crate::matchmaking::MatchmakerHost;
 use crate::realtime::Realtime;
 use crate::runtime::RuntimeHost;
 use crate::social::parties::PartyRegistry;
+use crate::social::leaderboards::Leaderboards;
 use crate::storage::Db;
 
 /// Shared server state, behind an `Arc`.
@@ -26,6 +27,7 @@ pub struct AppState {
     pub runtime: RuntimeHost,
     pub matchmaker: MatchmakerHost,
     pub parties: Arc<PartyRegistry>,
+    pub leaderboards: Arc<Leaderboards>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
         let matches = Arc::new(MatchRegistry::new(&config.name));
         let parties = Arc::new(PartyRegistry::new(&config.name));
         let realtime = Realtime::new(&config.name, matches.clone(), parties.clone());
+        let leaderboards = runtime.leaderboards().clone();
         AppState {
             config,
             db,
@@ -50,6 +53,7 @@ impl AppState {
             runtime,
             matchmaker: MatchmakerHost::new(&config_matchmaker),
             parties,
+            leaderboards,
         }
     }
 

@@ -17,7 +17,7 @@ mod wallet;
 pub use channels::ChannelsBackend;
 pub use friends::FriendsBackend;
 pub use groups::GroupsBackend;
-pub use leaderboards::LeaderboardsBackend;
+pub use leaderboards::{LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend};
 pub use notifications::{NotificationDelete, NotificationSend, NotificationsBackend};
 pub use parties::PartiesBackend;
 pub use storage::{SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead, StorageWrite};

@@ -14,6 +14,7 @@ use tavern_runtime::{
 };
 
 use crate::api::extract::Session;
+use crate::social::leaderboards::Leaderboards;
 use crate::storage::Db;
 use nk_backend::ServerNk;
 
@@ -21,6 +22,7 @@ use nk_backend::ServerNk;
 pub struct RuntimeHost {
     registry: Registry,
     nk: Arc<ServerNk>,
+    leaderboards: Arc<Leaderboards>,
 }
 
 impl RuntimeHost {
@@ -36,7 +38,8 @@ impl RuntimeHost {
             Db::Sqlite(sqlite) => Database::Sqlite(sqlite.write.clone()),
             Db::Postgres(pg) => Database::Postgres(pg.clone()),
         };
-        let backend = Arc::new(ServerNk::default());
+        let leaderboards = Leaderboards::new(db.clone());
+        let backend = Arc::new(ServerNk::new(leaderboards.clone()));
         let nk = Nk::new(backend.clone(), database);
         let setup = RuntimeSetup {
             node: config.name.clone(),
@@ -65,6 +68,7 @@ impl RuntimeHost {
         Ok(RuntimeHost {
             registry,
             nk: backend,
+            leaderboards,
         })
     }
 
@@ -75,6 +79,11 @@ impl RuntimeHost {
         for (name, factory) in self.registry.match_handlers() {
             state.matches.register(name, factory.clone());
         }
+    }
+
+    /// The leaderboards the modules see (read from the database by [`Leaderboards::load`]).
+    pub fn leaderboards(&self) -> &Arc<Leaderboards> {
+        &self.leaderboards
     }
 
     /// The registered callbacks, for the typed hook calls (`before`, `after`, ...).

@@ -15,16 +15,30 @@ use crate::api::matches::{list_matches, validate};
 use crate::api::user::load_users;
 use crate::matches::{CreateError, ListRequest, MatchRegistry};
 use crate::realtime::stream::MatchId;
+use crate::social::leaderboards::Leaderboards;
 use crate::state::AppState;
 
 /// `Nk` over the running server. Modules are loaded before the server state exists, so the
 /// state is attached once it does; calls made before that (from a module's init) fail cleanly.
-#[derive(Default)]
 pub struct ServerNk {
     state: OnceLock<Weak<AppState>>,
+    /// Ready before the server runs, so modules create their leaderboards in their init.
+    leaderboards: Arc<Leaderboards>,
 }
 
 impl ServerNk {
+    pub fn new(leaderboards: Arc<Leaderboards>) -> ServerNk {
+        ServerNk {
+            state: OnceLock::new(),
+            leaderboards,
+        }
+    }
+
+    /// The leaderboards, available from the modules' init on.
+    pub(crate) fn leaderboards(&self) -> &Leaderboards {
+        &self.leaderboards
+    }
+
     /// Attaches the running server.
     pub fn attach(&self, state: &Arc<AppState>) {
         let _ = self.state.set(Arc::downgrade(state));
