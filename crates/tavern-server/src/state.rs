@@ -12,8 +12,8 @@ use crate::matches::MatchRegistry;
 use crate::matchmaking::MatchmakerHost;
 use crate::realtime::Realtime;
 use crate::runtime::RuntimeHost;
-use crate::social::parties::PartyRegistry;
 use crate::social::leaderboards::Leaderboards;
+use crate::social::parties::PartyRegistry;
 use crate::storage::Db;
 
 /// Shared server state, behind an `Arc`.
