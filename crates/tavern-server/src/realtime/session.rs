@@ -1,14 +1,14 @@
 //! A connected socket as the rest of the server sees it: who it is, its wire format, and a
 //! bounded outgoing queue. A full queue closes the session instead of stalling the sender.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::ws::{Message, Utf8Bytes};
 use tavern_proto::realtime::Envelope;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 /// The realtime wire format a socket chose with `format=`.
@@ -112,37 +112,50 @@ pub struct SessionInfo {
 }
 
 /// A live socket session.
+///
+/// The outgoing queue and the close request live in the handle itself (a locked deque and two
+/// `Notify`s) rather than in a channel pair: an idle socket then holds no queue block and no
+/// channel state of its own, only the few words here.
 pub struct SessionHandle {
     pub info: SessionInfo,
-    outgoing: mpsc::Sender<Arc<Outbound>>,
-    close: watch::Sender<Option<CloseReason>>,
-    /// Set once the session is being torn down; further sends are dropped.
-    closing: Mutex<bool>,
+    /// Most messages waiting for the writer.
+    queue_size: usize,
+    outgoing: Mutex<Outgoing>,
+    /// Wakes the writer: a message was queued or a close was asked for.
+    writer: Notify,
+    /// Wakes the reader when a close is asked for.
+    closed: Notify,
 }
 
-/// The receiving ends the socket's writer task drains.
-pub struct SessionQueues {
-    pub outgoing: mpsc::Receiver<Arc<Outbound>>,
-    pub close: watch::Receiver<Option<CloseReason>>,
+#[derive(Default)]
+struct Outgoing {
+    messages: VecDeque<Arc<Outbound>>,
+    /// The first close asked for; later ones are ignored.
+    close: Option<CloseReason>,
+    /// The writer has stopped: further messages are dropped.
+    writer_gone: bool,
+}
+
+/// What the writer does next.
+pub enum Next {
+    Send(Arc<Outbound>),
+    Close(CloseReason),
+    Wait,
 }
 
 impl SessionHandle {
-    pub fn new(info: SessionInfo, queue_size: usize) -> (Arc<SessionHandle>, SessionQueues) {
-        let (outgoing_tx, outgoing_rx) = mpsc::channel(queue_size.max(1));
-        let (close_tx, close_rx) = watch::channel(None);
-        let handle = Arc::new(SessionHandle {
+    pub fn new(info: SessionInfo, queue_size: usize) -> Arc<SessionHandle> {
+        Arc::new(SessionHandle {
             info,
-            outgoing: outgoing_tx,
-            close: close_tx,
-            closing: Mutex::new(false),
-        });
-        (
-            handle,
-            SessionQueues {
-                outgoing: outgoing_rx,
-                close: close_rx,
-            },
-        )
+            queue_size: queue_size.max(1),
+            outgoing: Mutex::default(),
+            writer: Notify::new(),
+            closed: Notify::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Outgoing> {
+        self.outgoing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn id(&self) -> Uuid {
@@ -160,28 +173,73 @@ impl SessionHandle {
 
     /// Queues an already shared outbound message.
     pub fn send_outbound(&self, outbound: Arc<Outbound>) -> bool {
-        match self.outgoing.try_send(outbound) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(session_id = %self.info.id, "session outgoing queue full, closing");
-                self.close(CloseReason::QUEUE_FULL);
-                false
+        {
+            let mut outgoing = self.lock();
+            if outgoing.writer_gone {
+                return false;
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            if outgoing.messages.len() < self.queue_size {
+                outgoing.messages.push_back(outbound);
+                drop(outgoing);
+                self.writer.notify_one();
+                return true;
+            }
         }
-    }
-
-    /// Watches for a close request.
-    pub fn close_watch(&self) -> watch::Receiver<Option<CloseReason>> {
-        self.close.subscribe()
+        tracing::warn!(session_id = %self.info.id, "session outgoing queue full, closing");
+        self.close(CloseReason::QUEUE_FULL);
+        false
     }
 
     /// Asks the socket to close; the first reason wins.
     pub fn close(&self, reason: CloseReason) {
-        let mut closing = self.closing.lock().unwrap_or_else(|p| p.into_inner());
-        if !*closing {
-            *closing = true;
-            let _ = self.close.send(Some(reason));
+        let mut outgoing = self.lock();
+        if outgoing.close.is_none() {
+            outgoing.close = Some(reason);
+            drop(outgoing);
+            self.writer.notify_one();
+            self.closed.notify_waiters();
         }
+    }
+
+    /// Completes once a close has been asked for.
+    pub async fn closed(&self) {
+        loop {
+            let notified = self.closed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.lock().close.is_some() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// For the writer: a close asked for comes first, then the oldest queued message.
+    pub fn next_outgoing(&self) -> Next {
+        let mut outgoing = self.lock();
+        if let Some(reason) = &outgoing.close {
+            return Next::Close(reason.clone());
+        }
+        match outgoing.messages.pop_front() {
+            Some(outbound) => Next::Send(outbound),
+            None => Next::Wait,
+        }
+    }
+
+    /// For the writer, after a close: the next message still queued.
+    pub fn take_queued(&self) -> Option<Arc<Outbound>> {
+        self.lock().messages.pop_front()
+    }
+
+    /// Completes when the writer has something to do (see [`SessionHandle::next_outgoing`]).
+    pub async fn writer_wake(&self) {
+        self.writer.notified().await;
+    }
+
+    /// For the writer, when it stops: drops what is queued and refuses further messages.
+    pub fn writer_stopped(&self) {
+        let mut outgoing = self.lock();
+        outgoing.writer_gone = true;
+        outgoing.messages.clear();
     }
 }

@@ -15,7 +15,7 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use tavern_proto::realtime::Envelope;
 use tokio::time::{Instant, sleep_until, timeout};
 
-use super::session::{CloseReason, Format, SessionHandle, SessionInfo, SessionQueues};
+use super::session::{CloseReason, Format, Next, SessionHandle, SessionInfo};
 use super::stream::{Presence, Stream};
 use crate::api::extract::{Params, parse_go_bool};
 use crate::state::AppState;
@@ -53,7 +53,8 @@ pub async fn handler(
         .get(&["status"])
         .and_then(parse_go_bool)
         .unwrap_or(false);
-    let info = SessionInfo {
+    // Boxed: the upgrade task keeps its callback's captures for the socket's whole life.
+    let info = Box::new(SessionInfo {
         id: state.realtime.new_session_id(),
         user_id: caller.user_id,
         username: caller.username,
@@ -62,14 +63,14 @@ pub async fn handler(
         vars: caller.vars,
         expiry: caller.expiry,
         client,
-    };
+    });
     let socket = &state.config.socket;
     upgrade
         .read_buffer_size(socket.read_buffer_size_bytes)
         .write_buffer_size(0)
         .max_message_size(socket.max_message_size_bytes)
         .max_frame_size(socket.max_message_size_bytes)
-        .on_upgrade(move |ws| run_session(state, ws, info, appear_online))
+        .on_upgrade(move |ws| start_session(state, ws, *info, appear_online))
 }
 
 /// Go's `http.Error`: plain text with a trailing newline.
@@ -85,8 +86,16 @@ fn plain_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-async fn run_session(state: Arc<AppState>, ws: WebSocket, info: SessionInfo, appear_online: bool) {
-    let (session, queues) = SessionHandle::new(info, state.config.socket.outgoing_queue_size);
+/// Sets the session up and returns what runs for its life: the reader, then the clean-up.
+/// The set-up is not part of that future, so an idle socket's task holds only the reader's
+/// state, not the upgrade's arguments.
+fn start_session(
+    state: Arc<AppState>,
+    ws: WebSocket,
+    info: SessionInfo,
+    appear_online: bool,
+) -> impl Future<Output = ()> + Send + 'static {
+    let session = SessionHandle::new(info, state.config.socket.outgoing_queue_size);
     let realtime = &state.realtime;
     realtime.sessions.add(session.clone());
     let metrics = crate::telemetry::get();
@@ -96,8 +105,7 @@ async fn run_session(state: Arc<AppState>, ws: WebSocket, info: SessionInfo, app
     let (sink, stream) = ws.split();
     let writer = tokio::spawn(write_loop(
         sink,
-        queues,
-        session.info.format,
+        session.clone(),
         Duration::from_millis(state.config.socket.ping_period_ms),
         Duration::from_millis(state.config.socket.write_wait_ms),
     ));
@@ -118,17 +126,20 @@ async fn run_session(state: Arc<AppState>, ws: WebSocket, info: SessionInfo, app
         );
     }
 
-    read_loop(&state, &session, stream).await;
+    async move {
+        read_loop(&state, &session, stream).await;
 
-    // Clean up everything the session held, then let the writer finish.
-    session.close(CloseReason::SERVER_DISCONNECT);
-    realtime.sessions.remove(session.id());
-    realtime.tracker.untrack_all(session.id());
-    realtime.status.unfollow_all(session.id());
-    state.matchmaker.pool().remove_session(session.id());
-    let _ = writer.await;
-    if let Some(metrics) = metrics {
-        metrics.sockets.decrement(1.0);
+        // Clean up everything the session held, then let the writer finish.
+        session.close(CloseReason::SERVER_DISCONNECT);
+        let realtime = &state.realtime;
+        realtime.sessions.remove(session.id());
+        realtime.tracker.untrack_all(session.id());
+        realtime.status.unfollow_all(session.id());
+        state.matchmaker.pool().remove_session(session.id());
+        let _ = writer.await;
+        if let Some(metrics) = metrics {
+            metrics.sockets.decrement(1.0);
+        }
     }
 }
 
@@ -144,7 +155,7 @@ async fn read_loop(
     let mut last_frame = Instant::now();
     let deadline = sleep_until(last_frame + pong_wait);
     tokio::pin!(deadline);
-    let closed = session_closed(session);
+    let closed = session.closed();
     tokio::pin!(closed);
     loop {
         let frame = tokio::select! {
@@ -200,14 +211,6 @@ async fn read_loop(
     }
 }
 
-/// Completes when the session has been asked to close.
-fn session_closed(session: &SessionHandle) -> impl Future<Output = ()> + use<> {
-    let mut watch = session.close_watch();
-    async move {
-        let _ = watch.wait_for(Option::is_some).await;
-    }
-}
-
 /// Whether a read failed because the frame exceeded the size limit.
 fn is_too_big(error: &axum::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
@@ -223,42 +226,43 @@ fn is_too_big(error: &axum::Error) -> bool {
 /// Drains the outgoing queue, pings on schedule, and sends the close frame when asked.
 async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
-    mut queues: SessionQueues,
-    format: Format,
+    session: Arc<SessionHandle>,
     ping_period: Duration,
     write_wait: Duration,
 ) {
+    // However the writer ends, the session stops taking messages.
+    struct Stopped<'a>(&'a SessionHandle);
+    impl Drop for Stopped<'_> {
+        fn drop(&mut self) {
+            self.0.writer_stopped();
+        }
+    }
+    let _stopped = Stopped(&session);
+    let format = session.info.format;
     let metrics = crate::telemetry::get();
     let mut ping = tokio::time::interval_at(Instant::now() + ping_period, ping_period);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let reason = loop {
-        let message = tokio::select! {
-            biased;
-            changed = queues.close.changed() => {
-                let reason = queues.close.borrow().clone();
-                match (changed, reason) {
-                    (Ok(()), Some(reason)) => break reason,
-                    (Ok(()), None) => continue,
-                    (Err(_), _) => return,
+        let message = match session.next_outgoing() {
+            Next::Close(reason) => break reason,
+            Next::Send(outbound) => {
+                if let Some(metrics) = metrics {
+                    metrics.messages_out.increment(1);
                 }
+                outbound.message(format)
             }
-            outbound = queues.outgoing.recv() => match outbound {
-                Some(outbound) => {
-                    if let Some(metrics) = metrics {
-                        metrics.messages_out.increment(1);
-                    }
-                    outbound.message(format)
-                }
-                None => return,
+            Next::Wait => tokio::select! {
+                biased;
+                _ = session.writer_wake() => continue,
+                _ = ping.tick() => Message::Ping(Default::default()),
             },
-            _ = ping.tick() => Message::Ping(Default::default()),
         };
         if !send_within(&mut sink, message, write_wait).await {
             return;
         }
     };
     if reason.drain {
-        while let Ok(outbound) = queues.outgoing.try_recv() {
+        while let Some(outbound) = session.take_queued() {
             if !send_within(&mut sink, outbound.message(format), write_wait).await {
                 return;
             }
