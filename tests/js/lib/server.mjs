@@ -204,7 +204,7 @@ async function waitUntilHealthy(baseUrl, child, deadline) {
  *   database  "sqlite" | "postgres" (default from TAVERN_TEST_DB)
  *   bundled   the bundled example/test modules to load (runtime.bundled_modules): ["*"] (all,
  *             the default), a list of names, or [] for a plain start as a user gets it
- * Resolves with a handle: { port, host, baseUrl, dataDir, databaseUrl, log(), stop(), exited }.
+ * Resolves with a handle: { port, host, baseUrl, dataDir, databaseUrl, pid, log(), stop(), exited }.
  */
 export async function startServer({ args = [], label = "server", database = dbMode, bundled = ["*"] } = {}) {
   ensureBinary();
@@ -309,6 +309,7 @@ async function launch({ args, label, dataDir, dbArgs, pg }) {
     baseUrl,
     dataDir,
     databaseUrl: pg?.url ?? null,
+    pid: child.pid,
     logPath,
     args: fullArgs,
     /** Everything the server printed so far. */

@@ -3,16 +3,14 @@
 //! SQLite has one writer. Giving every new account its own transaction makes each one pay for a
 //! commit (rewriting the same index pages into the WAL) and four round trips to the connection's
 //! thread. Instead, `create_user` hands the account to one writer task, which takes every account
-//! waiting at that moment (up to [`MAX_BATCH`]) and inserts them in one transaction, with one
-//! multi-row `INSERT` for the users and one for their devices. When that breaks a unique
-//! constraint (a username or device id taken, by an older account or inside the batch), the
-//! batch is undone to a savepoint and inserted account by account: SQLite reverts just the
-//! failing statement, so a taken username or device id fails only its own account. Callers hear
+//! waiting at that moment (up to [`MAX_BATCH`]) and inserts them in one transaction, in one round
+//! trip: one prepared statement list reads every account from a JSON array. When that breaks a
+//! unique constraint (a username or device id taken, by an older account or inside the batch),
+//! the transaction is rolled back and the batch inserted account by account: SQLite reverts
+//! just the failing statement, so a taken username or device id fails only its own account. Callers hear
 //! back after the commit, so an account reported created is durable as any other write.
 
-use std::fmt::Write;
-
-use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::now_unix;
@@ -109,93 +107,70 @@ async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
+/// The whole batch in one round trip to the connection's thread: one constant statement list
+/// (prepared once, whatever the batch size) that opens a transaction, inserts every user row and
+/// every device row from one JSON array, and commits. Each element is
+/// `[id, username, custom_id, email, password, device]`.
+const INSERT_BATCH: &str = "BEGIN; \
+     INSERT INTO users (id, username, custom_id, email, password, create_time, update_time) \
+     SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, $2, $2 \
+     FROM json_each($1) AS a; \
+     INSERT INTO user_device (id, user_id) \
+     SELECT a.value ->> 5, a.value ->> 0 FROM json_each($1) AS a WHERE a.value ->> 5 IS NOT NULL; \
+     COMMIT";
+
 /// One transaction for the whole batch: an outcome per account, or the error that undid it all.
 async fn insert_batch(
     pool: &SqlitePool,
     batch: &[Job],
 ) -> Result<Vec<Result<(), WriteError>>, sqlx::Error> {
     let now = now_unix();
-    let mut tx = pool.begin().await?;
-    sqlx::query("SAVEPOINT accounts").execute(&mut *tx).await?;
-    let outcomes = match insert_together(&mut tx, batch, now).await {
-        Ok(()) => {
-            sqlx::query("RELEASE accounts").execute(&mut *tx).await?;
-            batch.iter().map(|_| Ok(())).collect()
-        }
-        Err(e) if is_unique_violation(&e) => {
-            sqlx::query("ROLLBACK TO accounts; RELEASE accounts")
-                .execute(&mut *tx)
-                .await?;
-            let mut outcomes = Vec::with_capacity(batch.len());
-            for job in batch {
-                outcomes.push(insert(&mut tx, &job.account, now).await?);
-            }
-            outcomes
-        }
-        Err(e) => return Err(e),
+    let rows: Vec<[Option<&str>; 6]> = batch
+        .iter()
+        .map(|job| {
+            let a = &job.account;
+            let key = |column| {
+                a.key
+                    .as_ref()
+                    .filter(|(c, _)| *c == column)
+                    .map(|(_, v)| v.as_str())
+            };
+            [
+                Some(a.id.as_str()),
+                Some(a.username.as_str()),
+                key("custom_id"),
+                key("email"),
+                a.password.as_deref(),
+                a.device.as_deref(),
+            ]
+        })
+        .collect();
+    let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let mut conn = pool.acquire().await?;
+    let failed = match sqlx::query(INSERT_BATCH)
+        .bind(rows)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+    {
+        Ok(_) => return Ok(batch.iter().map(|_| Ok(())).collect()),
+        Err(e) => e,
     };
+    // A statement failed inside the transaction: undo all of it (when BEGIN itself failed there
+    // is nothing to undo, and this fails harmlessly).
+    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+    if !is_unique_violation(&failed) {
+        return Err(failed);
+    }
+    // A username or device id is taken (by an older account or inside the batch): account by
+    // account, in one transaction, so that only the accounts at fault fail.
+    let mut tx = conn.begin().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        outcomes.push(insert(&mut tx, &job.account, now).await?);
+    }
     tx.commit().await?;
     Ok(outcomes)
-}
-
-/// The whole batch in two statements: every user row, then every device row.
-async fn insert_together(
-    conn: &mut SqliteConnection,
-    batch: &[Job],
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    // $1 is the time; each user row takes five more parameters.
-    let mut users = String::from(
-        "INSERT INTO users (id, username, custom_id, email, password, create_time, update_time) VALUES ",
-    );
-    for i in 0..batch.len() {
-        let p = 2 + 5 * i;
-        let sep = if i == 0 { "" } else { "," };
-        let _ = write!(
-            users,
-            "{sep}(${p},${},${},${},${},$1,$1)",
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4
-        );
-    }
-    let mut insert_users = sqlx::query(AssertSqlSafe(users)).bind(now);
-    for job in batch {
-        let a = &job.account;
-        let key = |column| {
-            a.key
-                .as_ref()
-                .filter(|(c, _)| *c == column)
-                .map(|(_, v)| v.as_str())
-        };
-        insert_users = insert_users
-            .bind(&a.id)
-            .bind(&a.username)
-            .bind(key("custom_id"))
-            .bind(key("email"))
-            .bind(a.password.as_deref());
-    }
-    insert_users.execute(&mut *conn).await?;
-
-    let devices: Vec<_> = batch
-        .iter()
-        .filter_map(|job| Some((job.account.device.as_deref()?, &job.account.id)))
-        .collect();
-    if devices.is_empty() {
-        return Ok(());
-    }
-    let mut sql = String::from("INSERT INTO user_device (id, user_id) VALUES ");
-    for i in 0..devices.len() {
-        let sep = if i == 0 { "" } else { "," };
-        let _ = write!(sql, "{sep}(${},${})", 2 * i + 1, 2 * i + 2);
-    }
-    let mut insert_devices = sqlx::query(AssertSqlSafe(sql));
-    for (device, user) in devices {
-        insert_devices = insert_devices.bind(device).bind(user);
-    }
-    insert_devices.execute(&mut *conn).await?;
-    Ok(())
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
