@@ -1,12 +1,13 @@
 // Chat channels with the official client over JSON and protobuf sockets: rooms, direct
 // messages and group channels, presence events, messages with acknowledgements, edits and
 // removals, history over REST, and Nakama's errors.
+// tavern-test: postgres
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { WebSocketAdapterPb } from "@heroiclabs/nakama-js-protobuf";
 
-import { UUID_RE, makeClient, nextEvent } from "./lib/client.mjs";
+import { UUID_RE, makeClient, nextEvent, rejectsWith } from "./lib/client.mjs";
 import { sleep, startServer, uniqueName } from "./lib/server.mjs";
 
 const ROOM = 1;
@@ -212,6 +213,113 @@ for (const format of ["json", "protobuf"]) {
       assert.equal(m.user_id_one, one);
       assert.equal(m.user_id_two, two);
       assert.deepEqual(m.content, { hi: "a" });
+    });
+
+    test("history: (time, id) order both ways, paging with next and previous cursors, cacheable cursor", async () => {
+      const room = uniqueName("room");
+      const a = await player();
+      const b = await player();
+      const { id } = await a.socket.joinChat(room, ROOM, true, false);
+      await b.socket.joinChat(room, ROOM, false, false);
+      const sent = [];
+      for (let i = 0; i < 5; i++) {
+        sent.push(await a.socket.writeChatMessage(id, { i }));
+      }
+      // b joined without persistence: its message is delivered, not kept.
+      await b.socket.writeChatMessage(id, { live: true });
+      const edited = await a.socket.updateChatMessage(id, sent[1].message_id, { i: 1, edited: true });
+      assert.equal(edited.code, 1);
+      await a.socket.removeChatMessage(id, sent[3].message_id);
+      const kept = [sent[0], sent[1], sent[2], sent[4]];
+      const byTimeAndId = (x, y) =>
+        Date.parse(x.create_time) - Date.parse(y.create_time) || (x.message_id < y.message_id ? -1 : 1);
+      const expected = [...kept].sort(byTimeAndId).map((m) => m.message_id);
+
+      const all = await client.listChannelMessages(b.session, id, 100, true);
+      assert.deepEqual(all.messages.map((m) => m.message_id), expected);
+      assert.ok(!all.next_cursor && !all.prev_cursor);
+      assert.ok(all.cacheable_cursor);
+      for (const m of all.messages) {
+        assert.equal(m.channel_id, id);
+        assert.equal(m.room_name, room);
+        assert.equal(m.code, 0, "edits keep code 0 in history");
+        assert.equal(m.persistent, true);
+        assert.equal(m.sender_id, a.session.user_id);
+        assert.equal(m.username, a.username);
+        assert.match(m.create_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, "one-second resolution");
+      }
+      assert.deepEqual(all.messages.find((m) => m.message_id === sent[1].message_id).content, { i: 1, edited: true });
+      const backward = await client.listChannelMessages(b.session, id, 100, false);
+      assert.deepEqual(backward.messages.map((m) => m.message_id), [...expected].reverse());
+      // Without a limit: one message; without forward: oldest first.
+      const one = await client.listChannelMessages(b.session, id);
+      assert.deepEqual(one.messages.map((m) => m.message_id), expected.slice(0, 1));
+      assert.ok(one.next_cursor);
+
+      for (const forward of [true, false]) {
+        const order = forward ? expected : [...expected].reverse();
+        const pages = [];
+        let page = await client.listChannelMessages(b.session, id, 3, forward);
+        assert.ok(!page.prev_cursor, "a first page has no previous page");
+        pages.push(page);
+        page = await client.listChannelMessages(b.session, id, 3, forward, page.next_cursor);
+        pages.push(page);
+        assert.deepEqual(pages.flatMap((p) => p.messages.map((m) => m.message_id)), order);
+        assert.ok(!page.next_cursor, "the last page has no next page");
+        assert.ok(page.prev_cursor);
+        const back = await client.listChannelMessages(b.session, id, 3, forward, page.prev_cursor);
+        assert.deepEqual(back.messages.map((m) => m.message_id), order.slice(0, 3));
+        assert.ok(back.next_cursor);
+        await rejectsWith(
+          client.listChannelMessages(b.session, id, 3, !forward, pages[0].next_cursor),
+          400, 3, "Cursor is invalid or expired.",
+        );
+      }
+
+      // The cacheable cursor reads what came after the listing.
+      const later = await a.socket.writeChatMessage(id, { later: true });
+      const news = await client.listChannelMessages(b.session, id, 100, true, all.cacheable_cursor);
+      assert.deepEqual(news.messages.map((m) => m.message_id), [later.message_id]);
+      const none = await client.listChannelMessages(b.session, id, 100, true, news.cacheable_cursor);
+      assert.deepEqual(none.messages, []);
+      assert.equal(none.cacheable_cursor, news.cacheable_cursor);
+
+      // A cursor belongs to its channel.
+      const other = await a.socket.joinChat(uniqueName("room"), ROOM, true, false);
+      await a.socket.writeChatMessage(other.id, {});
+      await rejectsWith(client.listChannelMessages(b.session, other.id, 1, true, one.next_cursor), 400, 3, "Cursor is invalid or expired.");
+      // A channel nobody wrote in is an empty page.
+      const empty = await client.listChannelMessages(b.session, `2...${uniqueName("quiet")}`, 10, true);
+      assert.deepEqual(empty.messages, []);
+      assert.ok(!empty.next_cursor && !empty.prev_cursor && !empty.cacheable_cursor);
+    });
+
+    test("history: direct messages for their two users; Nakama's errors", async () => {
+      const a = await player();
+      const b = await player();
+      const c = await player();
+      const { id } = await a.socket.joinChat(b.session.user_id, DM, true, false);
+      const ack = await a.socket.writeChatMessage(id, { to: "b" });
+      const seen = await client.listChannelMessages(b.session, id, 10, false);
+      assert.deepEqual(seen.messages.map((m) => m.message_id), [ack.message_id]);
+      const [one, two] = [a.session.user_id, b.session.user_id].sort();
+      assert.equal(seen.messages[0].user_id_one, one);
+      assert.equal(seen.messages[0].user_id_two, two);
+      await rejectsWith(client.listChannelMessages(c.session, id, 10), 400, 3, "Invalid channel ID.");
+      const bad = [
+        [() => client.listChannelMessages(a.session, id, 0), "Invalid limit - limit must be between 1 and 100."],
+        [() => client.listChannelMessages(a.session, id, 101), "Invalid limit - limit must be between 1 and 100."],
+        [() => client.listChannelMessages(a.session, "nope", 10), "Invalid channel ID."],
+        [() => client.listChannelMessages(a.session, "2...", 10), "Invalid channel ID."],
+        [() => client.listChannelMessages(a.session, `2...${"x".repeat(65)}`, 10), "Invalid channel ID."],
+        [() => client.listChannelMessages(a.session, id, 10, true, "not a cursor"), "Cursor is invalid or expired."],
+        [() => client.listChannelMessages(a.session, id, 10, true, "AAAA"), "Cursor is invalid or expired."],
+        [() => client.listChannelMessages(a.session, "3.8a3a1f3e-7f6c-4a36-9d43-2a6f6b1a0c11..", 10), "Group not found."],
+      ];
+      // Thunks: each request starts when it is awaited.
+      for (const [call, message] of bad) {
+        await rejectsWith(call(), 400, 3, message);
+      }
     });
 
     test("bad input gets Nakama's errors and the socket stays open", async () => {

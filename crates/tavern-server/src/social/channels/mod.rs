@@ -9,12 +9,15 @@
 //! - `target.rs`: from a join's target to the channel's stream, with Nakama's rules;
 //! - `access.rs`: who may join a group channel or a direct-message channel;
 //! - `realtime.rs`: the socket messages (join, leave, send, update, remove);
+//! - `history.rs`: a page of a channel's history with Nakama's cursors; `rest.rs` its route;
 //! - `sql.rs`: the message table (migration 0006);
 //! - `nk.rs`: the `Nk` functions for game code.
 
 mod access;
+mod history;
 mod nk;
 pub mod realtime;
+mod rest;
 mod sql;
 mod target;
 mod write;
@@ -22,6 +25,7 @@ mod write;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::get;
 
 pub use write::{ChannelWrite, Sender, WriteError, code, group_event, remove, send, update};
 
@@ -29,5 +33,5 @@ use crate::state::AppState;
 
 /// The domain's REST routes.
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
+    Router::new().route("/v2/channel/{channel_id}", get(rest::list))
 }

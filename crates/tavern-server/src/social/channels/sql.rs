@@ -1,5 +1,6 @@
 //! The message table (migration 0006): channel histories.
 
+use sqlx::AssertSqlSafe;
 use tavern_proto::api;
 use uuid::Uuid;
 
@@ -63,5 +64,65 @@ pub async fn delete(
         .bind(stream.label.as_str())
         .fetch_optional(pool)
         .await
+    })
+}
+
+/// A message of a channel's history.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Stored {
+    pub id: String,
+    pub code: i32,
+    pub sender_id: String,
+    pub username: String,
+    pub content: String,
+    pub create_time: i64,
+    pub update_time: i64,
+}
+
+/// Where a page of history starts and which way it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page<'a> {
+    /// From the oldest message.
+    Oldest,
+    /// From the newest message.
+    Newest,
+    /// Messages after a (creation time, id) position, oldest first.
+    After(i64, &'a str),
+    /// Messages before a (creation time, id) position, newest first.
+    Before(i64, &'a str),
+}
+
+/// Up to `limit` messages of a channel's history from `page`, in (creation time, id) order
+/// or its reverse.
+pub async fn list(
+    db: &Db,
+    stream: &Stream,
+    page: Page<'_>,
+    limit: i64,
+) -> Result<Vec<Stored>, sqlx::Error> {
+    const SELECT: &str = "SELECT id, code, sender_id, username, content, create_time, update_time \
+         FROM message WHERE stream_mode = $1 AND stream_subject = $2 AND stream_descriptor = $3 \
+         AND stream_label = $4";
+    let (condition, order) = match page {
+        Page::Oldest => ("", "ASC"),
+        Page::Newest => ("", "DESC"),
+        Page::After(..) => (" AND (create_time, id) > ($6, $7)", "ASC"),
+        Page::Before(..) => (" AND (create_time, id) < ($6, $7)", "DESC"),
+    };
+    let sql = format!("{SELECT}{condition} ORDER BY create_time {order}, id {order} LIMIT $5");
+    let (subject, descriptor) = (stream.subject.to_string(), stream.subcontext.to_string());
+    on_db!(db, read, |pool| {
+        let query = sqlx::query_as::<_, Stored>(AssertSqlSafe(sql.clone()))
+            .bind(i32::from(stream.mode.number()))
+            .bind(subject.as_str())
+            .bind(descriptor.as_str())
+            .bind(stream.label.as_str())
+            .bind(limit);
+        match page {
+            Page::After(time, id) | Page::Before(time, id) => {
+                query.bind(time).bind(id).fetch_all(pool).await
+            }
+            Page::Oldest | Page::Newest => query.fetch_all(pool).await,
+        }
     })
 }
