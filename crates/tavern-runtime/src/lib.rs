@@ -49,12 +49,13 @@ pub use matchmaker::MatchmakerEntry;
 pub use message_kind::MessageKind;
 pub use module::{InitFn, Module, Origin, select_modules};
 pub use nk::{
-    AccountUpdate, Balances, BoxFuture, ChannelsBackend, Database, FriendsBackend, GroupsBackend,
-    LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend, MatchFilter, Metadata,
-    MultiUpdateResult, Nk, NkBackend, NotificationDelete, NotificationSend, NotificationsBackend,
-    PartiesBackend, SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead, StorageWrite,
-    StreamsBackend, TournamentsBackend, WalletBackend, WalletLedgerItem, WalletLedgerList,
-    WalletUpdate, WalletUpdateResult,
+    AccountUpdate, Balances, BoxFuture, ChannelSender, ChannelType, ChannelsBackend, Database,
+    FriendsBackend, GroupsBackend, LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend,
+    MatchFilter, Metadata, MultiUpdateResult, Nk, NkBackend, NotificationDelete, NotificationSend,
+    NotificationsBackend, PartiesBackend, PresenceMeta, SYSTEM_USER_ID, StorageBackend,
+    StorageDelete, StorageRead, StorageWrite, StreamId, StreamPresence, StreamsBackend,
+    TournamentsBackend, WalletBackend, WalletLedgerItem, WalletLedgerList, WalletUpdate,
+    WalletUpdateResult,
 };
 pub use presence::Presence;
 

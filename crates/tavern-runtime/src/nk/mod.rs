@@ -14,14 +14,14 @@ mod streams;
 mod tournaments;
 mod wallet;
 
-pub use channels::ChannelsBackend;
+pub use channels::{ChannelSender, ChannelType, ChannelsBackend};
 pub use friends::FriendsBackend;
 pub use groups::GroupsBackend;
 pub use leaderboards::{LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend};
 pub use notifications::{NotificationDelete, NotificationSend, NotificationsBackend};
 pub use parties::PartiesBackend;
 pub use storage::{SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead, StorageWrite};
-pub use streams::StreamsBackend;
+pub use streams::{PresenceMeta, StreamId, StreamPresence, StreamsBackend};
 pub use tournaments::TournamentsBackend;
 pub use wallet::{
     AccountUpdate, Balances, Metadata, MultiUpdateResult, WalletBackend, WalletLedgerItem,

@@ -1,6 +1,7 @@
 //! The realtime side: the `/ws` socket, live sessions, presence tracking on streams, status
 //! follows, and the envelope pipeline that answers each client message.
 
+mod nk;
 pub mod pipeline;
 pub mod registry;
 pub mod session;

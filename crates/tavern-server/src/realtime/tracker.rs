@@ -303,6 +303,17 @@ impl Tracker {
             .count()
     }
 
+    /// Sends a message to sessions by id, on whatever streams they are (server code naming
+    /// presences); unknown sessions are skipped.
+    pub fn send_to_sessions(&self, session_ids: &[Uuid], envelope: Envelope) -> usize {
+        let outbound = Outbound::new(envelope);
+        session_ids
+            .iter()
+            .filter_map(|id| self.sessions.get(*id))
+            .filter(|s| s.send_outbound(outbound.clone()))
+            .count()
+    }
+
     /// Sends a message to every user's notification stream: every session on this node.
     pub fn send_to_all_users(&self, envelope: Envelope) -> usize {
         let outbound = Outbound::new(envelope);

@@ -6,7 +6,7 @@ use tavern_proto::api;
 use tavern_runtime::{
     BoxFuture, ChannelsBackend, Code, FriendsBackend, GroupsBackend, HttpRequest, HttpResponse,
     LeaderboardsBackend, MatchFilter, NkBackend, NotificationsBackend, PartiesBackend,
-    RuntimeError, StorageBackend, WalletBackend,
+    RuntimeError, StorageBackend, StreamsBackend, WalletBackend,
 };
 use uuid::Uuid;
 
@@ -211,6 +211,10 @@ impl NkBackend for ServerNk {
     }
 
     fn notifications(&self) -> Option<&dyn NotificationsBackend> {
+        Some(self)
+    }
+
+    fn streams(&self) -> Option<&dyn StreamsBackend> {
         Some(self)
     }
 
