@@ -13,8 +13,9 @@
 //! * [`lobby`] — a match with a JSON label and the find-or-create RPC `find_or_create_match`.
 //! * [`storage_api`] — the storage and wallet `Nk` functions behind `rust_storage_*` and
 //!   `rust_wallet_*` RPCs, and hooks on every storage REST operation (for the integration tests).
-//! * [`chat_api`] — RPCs `rust_notification_*` over the notification functions, for
-//!   server-to-server calls and tests.
+//! * [`chat_api`] — RPCs `rust_notification_*` and `rust_channel_*` over the notification and
+//!   channel functions, for server-to-server calls and tests, and `rust_stream` (a player's
+//!   own session on custom streams).
 //! * [`leaderboards_api`] — RPCs `rust_leaderboard_*` over the leaderboard functions, for
 //!   server-to-server calls and tests.
 //! * [`fleet_session`] — dedicated game servers from the fleet manager for matchmaker groups
