@@ -71,6 +71,38 @@ pub enum Scenario {
     /// Storage object writes or reads per second: one object per user, every user in one
     /// collection.
     Storage(StorageArgs),
+    /// Chat rooms: N users in rooms of K, each sending R channel messages a second (stored in
+    /// the history or not); delivery latency of every copy a member receives.
+    Chat(ChatArgs),
+}
+
+/// Parameters of `chat`.
+#[derive(Debug, Args, Serialize)]
+pub struct ChatArgs {
+    /// Users, each with one socket and one account.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=50_000))]
+    pub users: u64,
+    /// Users per room (the last room may have fewer).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub room_size: u64,
+    /// channel_message_send messages per second sent by each user.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub rate: u64,
+    /// Whether messages are kept in the channel history (joins with `persistence`).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub persist: bool,
+    /// Measurement time in seconds (sending phase).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration: u64,
+    /// Socket encoding.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Socket openings per second during setup.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub open_rate: u64,
+    /// Concurrent HTTP clients creating the accounts beforehand.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub auth_clients: u64,
 }
 
 /// What each request of the `storage` scenario does.

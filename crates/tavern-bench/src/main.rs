@@ -66,6 +66,7 @@ fn run(cli: &Cli) -> Result<Report, String> {
                 scenario::match_traffic::lua_echo(endpoint, target, args).await
             }
             Scenario::Storage(args) => scenario::storage::run(endpoint, target, args).await,
+            Scenario::Chat(args) => scenario::chat::run(endpoint, target, args).await,
         }
     })
 }

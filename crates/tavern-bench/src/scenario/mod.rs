@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod ccu;
+pub mod chat;
 pub mod idle;
 pub mod match_traffic;
 pub mod matchmake;
