@@ -33,7 +33,7 @@ pub struct UserRow {
     pub disable_time: i64,
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, avatar_url, lang_tag, location, timezone, \
+pub const USER_COLUMNS: &str = "id, username, display_name, avatar_url, lang_tag, location, timezone, \
      metadata, wallet, email, custom_id, facebook_id, facebook_instant_game_id, google_id, \
      gamecenter_id, steam_id, apple_id, edge_count, create_time, update_time, verify_time, \
      disable_time";

@@ -8,15 +8,12 @@ use crate::state::AppState;
 
 /// Whether a user may join, read and write a group's channel: a superadmin, admin or member
 /// of the group (Nakama's `groupCheckUserPermission(.., 2)`).
-///
-/// Until the groups domain lands no one is a member of any group.
 pub async fn group_member(
     state: &AppState,
     group_id: Uuid,
     user_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let _ = (state, group_id, user_id);
-    Ok(false)
+    crate::social::groups::is_member(state, group_id, user_id).await
 }
 
 /// Whether `sender` may open a direct-message channel with `recipient`: the friends domain's

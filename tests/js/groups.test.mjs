@@ -1,0 +1,304 @@
+// Groups with the official client: create (the creator is superadmin), update, delete, join
+// (open: member at once; closed: a join request), leave (not the last superadmin), the three
+// listings with their filters and cursors, and Nakama's errors for bad input.
+// tavern-test: postgres
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import { UUID_RE, makeClient, rejectsWith, request } from "./lib/client.mjs";
+import { startServer, uniqueName } from "./lib/server.mjs";
+
+const SUPERADMIN = 0;
+const ADMIN = 1;
+const MEMBER = 2;
+const JOIN_REQUEST = 3;
+const UNKNOWN = "8a3a1f3e-7f6c-4a36-9d43-2a6f6b1a0c11";
+
+let server;
+let client;
+
+before(async () => {
+  server = await startServer({ label: "groups", args: ["--session.token_expiry_sec", "7200"] });
+  client = makeClient(server);
+});
+after(async () => {
+  await server?.stop();
+});
+
+const user = () => client.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+const newGroup = (session, fields = {}) =>
+  client.createGroup(session, { name: uniqueName("group"), open: true, ...fields });
+/** A raw call, for the routes and parameters nakama-js does not expose. */
+const raw = (session, urlPath, init = {}) => request(server, urlPath, { bearer: session.token, ...init });
+/** The states of a group's users by user id (nakama-js swaps listUserGroups' arguments, not this one's). */
+async function states(session, groupId) {
+  const list = await client.listGroupUsers(session, groupId, undefined, 100);
+  return Object.fromEntries(list.group_users.map((gu) => [gu.user.id, gu.state]));
+}
+
+describe("groups", () => {
+  test("create: the creator is the superadmin and the only member; names are unique", async () => {
+    const alice = await user();
+    const name = uniqueName("Knights");
+    const group = await client.createGroup(alice, {
+      name,
+      description: "we joust",
+      lang_tag: "fr",
+      avatar_url: "https://example.com/a.png",
+      open: true,
+      max_count: 10,
+    });
+    assert.match(group.id, UUID_RE);
+    assert.equal(group.creator_id, alice.user_id);
+    assert.equal(group.name, name);
+    assert.equal(group.description, "we joust");
+    assert.equal(group.lang_tag, "fr");
+    assert.equal(group.open, true);
+    assert.equal(group.edge_count, 1);
+    assert.equal(group.max_count, 10);
+    assert.deepEqual(await states(alice, group.id), { [alice.user_id]: SUPERADMIN });
+
+    // Defaults: closed, 100 places, language en.
+    const plain = await client.createGroup(alice, { name: uniqueName("plain") });
+    assert.equal(plain.open, false);
+    assert.equal(plain.max_count, 100);
+    assert.equal(plain.lang_tag, "en");
+
+    await rejectsWith(client.createGroup(alice, { name }), 409, 6, "Group name is in use.");
+    await rejectsWith(client.createGroup(alice, { name: "" }), 400, 3, "Group name must be set.");
+    await rejectsWith(
+      client.createGroup(alice, { name: uniqueName("neg"), max_count: -1 }),
+      400,
+      3,
+      "Group max count must be >= 1 when set.",
+    );
+  });
+
+  test("update: admins and superadmins only; fields change, empty ones are refused", async () => {
+    const alice = await user();
+    const bob = await user();
+    const group = await newGroup(alice);
+    const renamed = uniqueName("renamed");
+    assert.equal(await client.updateGroup(alice, group.id, { name: renamed, description: "new", open: false }), true);
+    const [listed] = (await client.listGroups(alice, renamed, undefined, 1)).groups;
+    assert.equal(listed.name, renamed);
+    assert.equal(listed.description, "new");
+    assert.equal(listed.open, false);
+
+    await rejectsWith(
+      client.updateGroup(bob, group.id, { description: "mine now" }),
+      404,
+      5,
+      "Group not found or you're not allowed to update.",
+    );
+    await rejectsWith(
+      client.updateGroup(alice, UNKNOWN, { description: "x" }),
+      404,
+      5,
+      "Group not found or you're not allowed to update.",
+    );
+    await rejectsWith(client.updateGroup(alice, group.id, { name: "" }), 400, 3, "Group name cannot be empty.");
+    await rejectsWith(client.updateGroup(alice, group.id, { lang_tag: "" }), 400, 3, "Group language cannot be empty.");
+    await rejectsWith(client.updateGroup(alice, group.id, {}), 400, 3, "Specify at least one field to update.");
+    await rejectsWith(client.updateGroup(alice, "nope", { description: "x" }), 400, 3, "Group ID must be a valid ID.");
+    const other = await newGroup(alice);
+    await rejectsWith(client.updateGroup(alice, other.id, { name: renamed }), 400, 3, "Group name is in use.");
+  });
+
+  test("join an open group: a member at once; a closed one: a join request", async () => {
+    const alice = await user();
+    const bob = await user();
+    const open = await newGroup(alice);
+    assert.equal(await client.joinGroup(bob, open.id), true);
+    // Joining again changes nothing.
+    assert.equal(await client.joinGroup(bob, open.id), true);
+    assert.deepEqual(await states(alice, open.id), { [alice.user_id]: SUPERADMIN, [bob.user_id]: MEMBER });
+    const [joined] = (await client.listGroups(bob, open.name, undefined, 1)).groups;
+    assert.equal(joined.edge_count, 2);
+
+    const closed = await newGroup(alice, { open: false });
+    await client.joinGroup(bob, closed.id);
+    assert.deepEqual(await states(alice, closed.id), { [alice.user_id]: SUPERADMIN, [bob.user_id]: JOIN_REQUEST });
+    const [requested] = (await client.listGroups(bob, closed.name, undefined, 1)).groups;
+    assert.equal(requested.edge_count, 1, "a join request is not a member");
+
+    await rejectsWith(client.joinGroup(bob, UNKNOWN), 404, 5, "Group not found.");
+    await rejectsWith(client.joinGroup(bob, "nope"), 400, 3, "Group ID must be a valid ID.");
+  });
+
+  test("a full group refuses joins", async () => {
+    const alice = await user();
+    const group = await newGroup(alice, { max_count: 2 });
+    await client.joinGroup(await user(), group.id);
+    await rejectsWith(client.joinGroup(await user(), group.id), 400, 3, "Group is full.");
+    const closed = await newGroup(alice, { open: false, max_count: 1 });
+    await rejectsWith(client.joinGroup(await user(), closed.id), 400, 3, "Group is full.");
+  });
+
+  test("leave: members and requests go; the last superadmin cannot", async () => {
+    const alice = await user();
+    const bob = await user();
+    const group = await newGroup(alice);
+    await client.joinGroup(bob, group.id);
+    assert.equal(await client.leaveGroup(bob, group.id), true);
+    assert.deepEqual(await states(alice, group.id), { [alice.user_id]: SUPERADMIN });
+    const [left] = (await client.listGroups(alice, group.name, undefined, 1)).groups;
+    assert.equal(left.edge_count, 1);
+    // Leaving a group one is not in, or an unknown group, is fine.
+    assert.equal(await client.leaveGroup(bob, group.id), true);
+    assert.equal(await client.leaveGroup(bob, UNKNOWN), true);
+
+    await rejectsWith(
+      client.leaveGroup(alice, group.id),
+      400,
+      3,
+      "Cannot leave group when you are the last superadmin.",
+    );
+
+    const closed = await newGroup(alice, { open: false });
+    await client.joinGroup(bob, closed.id);
+    await client.leaveGroup(bob, closed.id);
+    assert.deepEqual(await states(alice, closed.id), { [alice.user_id]: SUPERADMIN });
+  });
+
+  test("delete: superadmins only (others 400, as Nakama)", async () => {
+    const alice = await user();
+    const bob = await user();
+    const group = await newGroup(alice);
+    await client.joinGroup(bob, group.id);
+    await rejectsWith(client.deleteGroup(bob, group.id), 400, 3, "Group not found or you're not allowed to delete.");
+    await rejectsWith(client.deleteGroup(bob, UNKNOWN), 400, 3, "Group not found or you're not allowed to delete.");
+    assert.equal(await client.deleteGroup(alice, group.id), true);
+    assert.deepEqual((await client.listGroups(alice, group.name, undefined, 1)).groups, []);
+    assert.deepEqual((await client.listUserGroups(bob, bob.user_id, 100, undefined)).user_groups, []);
+    await rejectsWith(client.joinGroup(bob, group.id), 404, 5, "Group not found.");
+  });
+
+  test("a user's groups, with states, a state filter and cursors", async () => {
+    const alice = await user();
+    const bob = await user();
+    const mine = await newGroup(bob);
+    const joined = [];
+    for (let i = 0; i < 3; i++) {
+      const group = await newGroup(alice);
+      await client.joinGroup(bob, group.id);
+      joined.push(group.id);
+    }
+    const requested = await newGroup(alice, { open: false });
+    await client.joinGroup(bob, requested.id);
+
+    // nakama-js 2.8 sends listUserGroups' state as the limit and the limit as the state.
+    const all = await client.listUserGroups(bob, bob.user_id, 100, undefined);
+    assert.deepEqual(
+      all.user_groups.map((ug) => [ug.group.id, ug.state]),
+      [[mine.id, SUPERADMIN], ...joined.map((id) => [id, MEMBER]), [requested.id, JOIN_REQUEST]],
+    );
+    assert.equal(all.cursor, undefined);
+
+    const members = await raw(bob, `/v2/user/${bob.user_id}/group?state=${MEMBER}&limit=2`);
+    assert.equal(members.status, 200, members.text);
+    assert.deepEqual(members.json.user_groups.map((ug) => ug.group.id), joined.slice(0, 2));
+    assert.ok(members.json.cursor);
+    const rest = await raw(bob, `/v2/user/${bob.user_id}/group?state=${MEMBER}&limit=2&cursor=${encodeURIComponent(members.json.cursor)}`);
+    assert.deepEqual(rest.json.user_groups.map((ug) => ug.group.id), joined.slice(2));
+    assert.equal(rest.json.cursor, undefined);
+
+    // A cursor of another state filter, bad limits and states.
+    const mismatch = await raw(bob, `/v2/user/${bob.user_id}/group?state=${ADMIN}&cursor=${encodeURIComponent(members.json.cursor)}`);
+    assert.deepEqual(mismatch.json, { code: 3, message: "Cursor is invalid." });
+    const garbage = await raw(bob, `/v2/user/${bob.user_id}/group?cursor=xyz`);
+    assert.deepEqual(garbage.json, { code: 3, message: "Cursor is invalid." });
+    const limit = await raw(bob, `/v2/user/${bob.user_id}/group?limit=101`);
+    assert.deepEqual(limit.json, { code: 3, message: "Invalid limit - limit must be between 1 and 100." });
+    const badState = await raw(bob, `/v2/user/${bob.user_id}/group?state=5`);
+    assert.deepEqual(badState.json, { code: 3, message: "Invalid state - state must be between 0 and 4." });
+    const badUser = await raw(bob, `/v2/user/nope/group`);
+    assert.deepEqual(badUser.json, { code: 3, message: "Group ID must be a valid ID." });
+    const nobody = await raw(bob, `/v2/user/${UNKNOWN}/group`);
+    assert.deepEqual(nobody.json, {});
+  });
+
+  test("a group's users, pages in (state, join order) with online flags", async () => {
+    const alice = await user();
+    const group = await newGroup(alice);
+    const members = [];
+    for (let i = 0; i < 4; i++) {
+      const member = await user();
+      await client.joinGroup(member, group.id);
+      members.push(member.user_id);
+    }
+    const socket = client.createSocket(false, false);
+    await socket.connect(alice, true);
+    try {
+      const first = await client.listGroupUsers(alice, group.id, undefined, 3);
+      assert.deepEqual(first.group_users.map((gu) => gu.user.id), [alice.user_id, ...members.slice(0, 2)]);
+      assert.deepEqual(first.group_users.map((gu) => gu.state), [SUPERADMIN, MEMBER, MEMBER]);
+      assert.equal(first.group_users[0].user.online, true);
+      assert.ok(!first.group_users[1].user.online, "offline is omitted");
+      const second = await client.listGroupUsers(alice, group.id, undefined, 3, first.cursor);
+      assert.deepEqual(second.group_users.map((gu) => gu.user.id), members.slice(2));
+      assert.equal(second.cursor, undefined);
+      const supers = await client.listGroupUsers(alice, group.id, SUPERADMIN, 10);
+      assert.deepEqual(supers.group_users.map((gu) => gu.user.id), [alice.user_id]);
+    } finally {
+      socket.disconnect(false);
+    }
+    const unknown = await client.listGroupUsers(alice, UNKNOWN, undefined, 10);
+    assert.deepEqual(unknown.group_users, []);
+    await rejectsWith(client.listGroupUsers(alice, group.id, undefined, 0), 400, 3, "Invalid limit - limit must be between 1 and 100.");
+    await rejectsWith(client.listGroupUsers(alice, group.id, 9, 10), 400, 3, "Invalid state - state must be between 0 and 4.");
+    await rejectsWith(client.listGroupUsers(alice, "nope", undefined, 10), 400, 3, "Group ID must be a valid ID.");
+  });
+
+  test("listing groups: name (case-insensitive, % wildcard), language, members, open, cursors", async () => {
+    const alice = await user();
+    const tag = uniqueName("Guild").toLowerCase();
+    const langTag = uniqueName("l").slice(0, 12);
+    const made = [];
+    for (let i = 0; i < 5; i++) {
+      made.push(await newGroup(alice, { name: `${tag}-${i}`, lang_tag: langTag, open: i % 2 === 0 }));
+    }
+    // Name: case-insensitive, % trailing wildcard, pages in name order.
+    const exact = await client.listGroups(alice, `${tag.toUpperCase()}-3`, undefined, 10);
+    assert.deepEqual(exact.groups.map((g) => g.name), [`${tag}-3`]);
+    const page1 = await client.listGroups(alice, `${tag.toUpperCase()}%`, undefined, 3);
+    assert.deepEqual(page1.groups.map((g) => g.name), [0, 1, 2].map((i) => `${tag}-${i}`));
+    assert.ok(page1.cursor);
+    const page2 = await client.listGroups(alice, `${tag}%`, page1.cursor, 3);
+    assert.deepEqual(page2.groups.map((g) => g.name), [3, 4].map((i) => `${tag}-${i}`));
+    assert.equal(page2.cursor, undefined);
+    // The default limit is 1.
+    assert.equal((await client.listGroups(alice, `${tag}%`)).groups.length, 1);
+
+    // Language, open, members.
+    const byLang = await raw(alice, `/v2/group?lang_tag=${langTag}&limit=100`);
+    assert.equal(byLang.json.groups.length, 5);
+    const openOnes = await raw(alice, `/v2/group?lang_tag=${langTag}&open=true&limit=100`);
+    assert.deepEqual(openOnes.json.groups.map((g) => g.name).sort(), [0, 2, 4].map((i) => `${tag}-${i}`));
+    await client.joinGroup(await user(), made[2].id);
+    const bigger = await raw(alice, `/v2/group?lang_tag=${langTag}&limit=100`);
+    assert.equal(bigger.json.groups[0].id, made[2].id, "largest first");
+    const small = await raw(alice, `/v2/group?lang_tag=${langTag}&members=1&limit=100`);
+    assert.equal(small.json.groups.length, 4);
+    // Pages of a filtered listing cover every group once.
+    const seen = [];
+    let cursor = "";
+    for (let i = 0; i < 10; i++) {
+      const page = await raw(alice, `/v2/group?lang_tag=${langTag}&limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      seen.push(...page.json.groups.map((g) => g.id));
+      if (!page.json.cursor) {
+        break;
+      }
+      cursor = page.json.cursor;
+    }
+    assert.deepEqual(seen.sort(), made.map((g) => g.id).sort());
+
+    const combined = await raw(alice, `/v2/group?name=${tag}&open=true`);
+    assert.deepEqual(combined.json, { code: 3, message: "name filter cannot be combined with any other filter" });
+    const badCursor = await raw(alice, `/v2/group?cursor=nope`);
+    assert.deepEqual(badCursor.json, { code: 3, message: "Malformed cursor was used." });
+    const badLimit = await raw(alice, `/v2/group?limit=0`);
+    assert.deepEqual(badLimit.json, { code: 3, message: "Invalid limit - limit must be between 1 and 100." });
+  });
+});
