@@ -1,19 +1,25 @@
 // Groups with the official client: create (the creator is superadmin), update, delete, join
-// (open: member at once; closed: a join request), leave (not the last superadmin), the three
-// listings with their filters and cursors, and Nakama's errors for bad input.
+// (open: member at once; closed: a join request), leave (not the last superadmin), add, kick,
+// ban, promote and demote with Nakama's role rules, max_count under concurrent joins, the
+// notifications (-5, -4) and group-channel messages (codes 3-9) of membership changes, the
+// three listings with their filters and cursors, and Nakama's errors for bad input.
 // tavern-test: postgres
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
 import { UUID_RE, makeClient, rejectsWith, request } from "./lib/client.mjs";
-import { startServer, uniqueName } from "./lib/server.mjs";
+import { sleep, startServer, uniqueName } from "./lib/server.mjs";
 
 const SUPERADMIN = 0;
 const ADMIN = 1;
 const MEMBER = 2;
 const JOIN_REQUEST = 3;
+const BANNED = 4;
 const UNKNOWN = "8a3a1f3e-7f6c-4a36-9d43-2a6f6b1a0c11";
+const GROUP_CHANNEL = 3;
+// Group channel message codes: join, add, leave, kick, promote, ban, demote.
+const CODE = { join: 3, add: 4, leave: 5, kick: 6, promote: 7, ban: 8, demote: 9 };
 
 let server;
 let client;
@@ -300,5 +306,272 @@ describe("groups", () => {
     assert.deepEqual(badCursor.json, { code: 3, message: "Malformed cursor was used." });
     const badLimit = await raw(alice, `/v2/group?limit=0`);
     assert.deepEqual(badLimit.json, { code: 3, message: "Invalid limit - limit must be between 1 and 100." });
+  });
+});
+
+/** The group's edge_count as listings show it. */
+async function edgeCount(session, group) {
+  const [listed] = (await client.listGroups(session, group.name, undefined, 1)).groups;
+  return listed.edge_count;
+}
+
+describe("group members", () => {
+  test("add: admins add users and accept join requests; members cannot; unknown users fail the call", async () => {
+    const alice = await user();
+    const bob = await user();
+    const carol = await user();
+    const dave = await user();
+    const group = await newGroup(alice, { open: false });
+    await client.joinGroup(carol, group.id);
+    assert.equal(await client.addGroupUsers(alice, group.id, [bob.user_id, carol.user_id]), true);
+    assert.deepEqual(await states(alice, group.id), {
+      [alice.user_id]: SUPERADMIN,
+      [bob.user_id]: MEMBER,
+      [carol.user_id]: MEMBER,
+    });
+    assert.equal(await edgeCount(alice, group), 3);
+    // Adding members again changes nothing.
+    await client.addGroupUsers(alice, group.id, [bob.user_id]);
+    assert.equal(await edgeCount(alice, group), 3);
+
+    await rejectsWith(client.addGroupUsers(bob, group.id, [dave.user_id]), 404, 5, "Group not found or permission denied.");
+    await rejectsWith(client.addGroupUsers(alice, UNKNOWN, [dave.user_id]), 404, 5, "Group not found or permission denied.");
+    await rejectsWith(client.addGroupUsers(alice, group.id, [dave.user_id, UNKNOWN]), 400, 3, "One or more users not found.");
+    assert.equal((await states(alice, group.id))[dave.user_id], undefined, "nothing added");
+    await rejectsWith(client.addGroupUsers(alice, group.id, ["nope"]), 400, 3, "User ID must be a valid ID.");
+    assert.equal(await client.addGroupUsers(alice, group.id, []), true);
+  });
+
+  test("max_count holds for adds, and a full add changes nothing", async () => {
+    const alice = await user();
+    const [b, c, d] = [await user(), await user(), await user()];
+    const group = await newGroup(alice, { max_count: 3 });
+    await rejectsWith(client.addGroupUsers(alice, group.id, [b.user_id, c.user_id, d.user_id]), 400, 3, "Group is full.");
+    assert.equal(await edgeCount(alice, group), 1);
+    await client.addGroupUsers(alice, group.id, [b.user_id, c.user_id]);
+    assert.equal(await edgeCount(alice, group), 3);
+    await rejectsWith(client.joinGroup(d, group.id), 400, 3, "Group is full.");
+  });
+
+  test("promote and demote step one rank at a time within the caller's rank", async () => {
+    const alice = await user();
+    const bob = await user();
+    const carol = await user();
+    const group = await newGroup(alice);
+    await client.joinGroup(bob, group.id);
+    await client.joinGroup(carol, group.id);
+    // A member cannot promote.
+    await rejectsWith(client.promoteGroupUsers(bob, group.id, [carol.user_id]), 404, 5, "Group not found or permission denied.");
+    await client.promoteGroupUsers(alice, group.id, [bob.user_id]);
+    assert.equal((await states(alice, group.id))[bob.user_id], ADMIN);
+    // An admin makes admins, not superadmins.
+    await client.promoteGroupUsers(bob, group.id, [carol.user_id]);
+    assert.equal((await states(alice, group.id))[carol.user_id], ADMIN);
+    await client.promoteGroupUsers(bob, group.id, [carol.user_id]);
+    assert.equal((await states(alice, group.id))[carol.user_id], ADMIN);
+    // A superadmin makes superadmins; then the first may leave.
+    await client.promoteGroupUsers(alice, group.id, [bob.user_id]);
+    assert.equal((await states(alice, group.id))[bob.user_id], SUPERADMIN);
+    await client.demoteGroupUsers(alice, group.id, [bob.user_id, carol.user_id]);
+    assert.deepEqual(await states(alice, group.id), {
+      [alice.user_id]: SUPERADMIN,
+      [bob.user_id]: ADMIN,
+      [carol.user_id]: MEMBER,
+    });
+    // Demoting a member does nothing; demoting with no ids is refused.
+    await client.demoteGroupUsers(alice, group.id, [carol.user_id]);
+    assert.equal((await states(alice, group.id))[carol.user_id], MEMBER);
+    await rejectsWith(client.demoteGroupUsers(alice, group.id, []), 400, 3, "User IDs must be set.");
+    // An admin cannot demote the superadmin.
+    await client.demoteGroupUsers(bob, group.id, [alice.user_id]);
+    assert.equal((await states(alice, group.id))[alice.user_id], SUPERADMIN);
+  });
+
+  test("kick and ban: admins remove members and requests, never superadmins; banned users stay out", async () => {
+    const alice = await user();
+    const admin = await user();
+    const bob = await user();
+    const carol = await user();
+    const group = await newGroup(alice);
+    for (const u of [admin, bob, carol]) {
+      await client.joinGroup(u, group.id);
+    }
+    await client.promoteGroupUsers(alice, group.id, [admin.user_id]);
+    assert.equal(await edgeCount(alice, group), 4);
+
+    await rejectsWith(client.kickGroupUsers(bob, group.id, [carol.user_id]), 404, 5, "Group not found or permission denied.");
+    await client.kickGroupUsers(admin, group.id, [alice.user_id, bob.user_id]);
+    let now = await states(alice, group.id);
+    assert.equal(now[alice.user_id], SUPERADMIN, "an admin cannot kick a superadmin");
+    assert.equal(now[bob.user_id], undefined);
+    assert.equal(await edgeCount(alice, group), 3);
+    // Kicked users may join again.
+    await client.joinGroup(bob, group.id);
+    assert.equal((await states(alice, group.id))[bob.user_id], MEMBER);
+
+    await client.banGroupUsers(admin, group.id, [bob.user_id]);
+    now = await states(alice, group.id);
+    assert.equal(now[bob.user_id], undefined, "banned users are not listed");
+    const banned = await client.listGroupUsers(alice, group.id, BANNED, 10);
+    assert.deepEqual(banned.group_users.map((gu) => gu.user.id), [bob.user_id]);
+    assert.equal(await edgeCount(alice, group), 3);
+    // A banned user's join and leave change nothing, and the user shows in no listing of the user's groups.
+    await client.joinGroup(bob, group.id);
+    await client.leaveGroup(bob, group.id);
+    assert.deepEqual((await client.listGroupUsers(alice, group.id, BANNED, 10)).group_users.length, 1);
+    // Kicking the ban lifts it.
+    await client.kickGroupUsers(alice, group.id, [bob.user_id]);
+    await client.joinGroup(bob, group.id);
+    assert.equal((await states(alice, group.id))[bob.user_id], MEMBER);
+
+    // Rejecting a join request: kick it.
+    const closed = await newGroup(alice, { open: false });
+    await client.joinGroup(carol, closed.id);
+    await client.kickGroupUsers(alice, closed.id, [carol.user_id]);
+    assert.deepEqual(await states(alice, closed.id), { [alice.user_id]: SUPERADMIN });
+    assert.equal(await edgeCount(alice, closed), 1);
+  });
+
+  test("concurrent joins of a group with one free place admit exactly one", async () => {
+    const alice = await user();
+    const group = await newGroup(alice, { max_count: 2 });
+    const joiners = await Promise.all(Array.from({ length: 12 }, () => user()));
+    const results = await Promise.allSettled(joiners.map((j) => client.joinGroup(j, group.id)));
+    const admitted = results.filter((r) => r.status === "fulfilled");
+    assert.equal(admitted.length, 1, "exactly one join succeeds");
+    for (const r of results.filter((r) => r.status === "rejected")) {
+      assert.equal(r.reason.status, 400);
+      assert.deepEqual(await r.reason.json(), { code: 3, message: "Group is full." });
+    }
+    assert.equal(await edgeCount(alice, group), 2);
+    assert.equal(Object.keys(await states(alice, group.id)).length, 2);
+
+    // Concurrent adds by two admins of more users than places: the count never passes the limit.
+    const big = await newGroup(alice, { max_count: 5 });
+    const admin = await user();
+    await client.joinGroup(admin, big.id);
+    await client.promoteGroupUsers(alice, big.id, [admin.user_id]);
+    const more = await Promise.all(Array.from({ length: 8 }, () => user()));
+    await Promise.allSettled([
+      ...more.slice(0, 4).map((u) => client.addGroupUsers(alice, big.id, [u.user_id])),
+      ...more.slice(4).map((u) => client.addGroupUsers(admin, big.id, [u.user_id])),
+      ...more.map((u) => client.leaveGroup(u, big.id)),
+    ]);
+    const count = await edgeCount(alice, big);
+    assert.ok(count <= 5, `edge_count ${count} within max_count`);
+    assert.equal(Object.keys(await states(alice, big.id)).length, count, "edge_count matches the members");
+  });
+});
+
+describe("group notifications and channel", () => {
+  /** A socket of the session that collects notifications and channel messages. */
+  async function listener(session) {
+    const socket = client.createSocket(false, false);
+    const notifications = [];
+    const messages = [];
+    socket.onnotification = (n) => notifications.push(n);
+    socket.onchannelmessage = (m) => messages.push(m);
+    await socket.connect(session, false);
+    return { socket, notifications, messages };
+  }
+  async function until(check, what, ms = 5000) {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (check()) {
+        return;
+      }
+      await sleep(20);
+    }
+    assert.fail(`timed out waiting for ${what}`);
+  }
+
+  test("a join request notifies the admins and superadmins (-5); an add notifies the user (-4)", async () => {
+    const alice = await user();
+    const admin = await user();
+    const bob = await user();
+    const group = await newGroup(alice, { open: false });
+    await client.addGroupUsers(alice, group.id, [admin.user_id]);
+    await client.promoteGroupUsers(alice, group.id, [admin.user_id]);
+    const a = await listener(alice);
+    const b = await listener(bob);
+    try {
+      await client.joinGroup(bob, group.id);
+      await until(() => a.notifications.length > 0, "the join request notification");
+      const [request] = a.notifications;
+      assert.equal(request.code, -5);
+      assert.equal(request.sender_id, bob.user_id);
+      assert.deepEqual(request.content, { group_id: group.id, username: bob.username });
+      assert.equal(request.subject, `User ${bob.username} wants to join your group`);
+      const stored = await client.listNotifications(admin, 10);
+      assert.deepEqual(stored.notifications.map((n) => n.code), [-4, -5], "the admin's add, then the request");
+
+      await client.addGroupUsers(alice, group.id, [bob.user_id]);
+      await until(() => b.notifications.length > 0, "the add notification");
+      const [added] = b.notifications;
+      assert.equal(added.code, -4);
+      assert.equal(added.sender_id, alice.user_id);
+      assert.deepEqual(added.content, { group_id: group.id, name: group.name });
+      assert.equal(added.subject, `You've been added to group ${group.name}`);
+    } finally {
+      a.socket.disconnect(false);
+      b.socket.disconnect(false);
+    }
+  });
+
+  test("members join the group channel; every membership change writes its code there; removed users leave it", async () => {
+    const alice = await user();
+    const bob = await user();
+    const carol = await user();
+    const group = await newGroup(alice);
+    const a = await listener(alice);
+    const c = await listener(carol);
+    try {
+      // Not a member yet: refused as Nakama refuses it.
+      const refused = await c.socket.joinChat(group.id, GROUP_CHANNEL, true, false).then(
+        () => undefined,
+        (e) => e,
+      );
+      assert.equal(refused?.code, 3, JSON.stringify(refused));
+      assert.equal(refused.message, "Group not found: Invalid channel target");
+      const channel = await a.socket.joinChat(group.id, GROUP_CHANNEL, true, false);
+      assert.equal(channel.group_id, group.id);
+
+      const expected = [];
+      const step = async (what, code, who) => {
+        await what();
+        expected.push([code, who.user_id, who.username]);
+        await until(() => a.messages.length >= expected.length, `message ${code}`);
+      };
+      await step(() => client.joinGroup(bob, group.id), CODE.join, bob);
+      await step(() => client.addGroupUsers(alice, group.id, [carol.user_id]), CODE.add, carol);
+      await step(() => client.promoteGroupUsers(alice, group.id, [bob.user_id]), CODE.promote, bob);
+      await step(() => client.demoteGroupUsers(alice, group.id, [bob.user_id]), CODE.demote, bob);
+      // Carol, now a member, joins the channel; a kick takes her off it.
+      await c.socket.joinChat(group.id, GROUP_CHANNEL, true, false);
+      await step(() => client.kickGroupUsers(alice, group.id, [carol.user_id]), CODE.kick, carol);
+      await step(() => client.leaveGroup(bob, group.id), CODE.leave, bob);
+      await client.joinGroup(bob, group.id);
+      expected.push([CODE.join, bob.user_id, bob.username]);
+      await step(() => client.banGroupUsers(alice, group.id, [bob.user_id]), CODE.ban, bob);
+      assert.deepEqual(
+        a.messages.map((m) => [m.code, m.sender_id, m.username]),
+        expected,
+      );
+      for (const m of a.messages) {
+        assert.equal(m.channel_id, channel.id);
+        assert.equal(m.group_id, group.id);
+        assert.deepEqual(m.content, {});
+        assert.equal(m.persistent, true);
+      }
+      // Carol saw the kick (and nothing after it).
+      await until(() => c.messages.some((m) => m.code === CODE.kick), "carol's kick");
+      const beforeLeave = c.messages.length;
+      await client.joinGroup(carol, group.id);
+      await sleep(200);
+      assert.equal(c.messages.length, beforeLeave, "a kicked user is off the channel");
+    } finally {
+      a.socket.disconnect(false);
+      c.socket.disconnect(false);
+    }
   });
 });
