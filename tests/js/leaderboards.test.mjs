@@ -1,17 +1,34 @@
 // Leaderboards end to end: boards created by server code (the bundled Rust module
 // `leaderboards_api`, called with the HTTP key), scores written, listed, paged and deleted by the
 // official client over REST; every operator and both sort orders, ties, authoritative boards,
-// owner records, the window around an owner, Rust `Nk` listing and the refusals of bad input.
+// owner records, the window around an owner, Rust `Nk` listing, the refusals of bad input, resets
+// (a short cron, the reset callback, a reset missed while stopped) and account deletion.
 // Runs on SQLite, or PostgreSQL with TAVERN_TEST_DB.
 // tavern-test: postgres
 
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { makeClient, rejectsWith } from "./lib/client.mjs";
-import { startServer, uniqueName } from "./lib/server.mjs";
+import { dbMode, sleep, startServer, uniqueName } from "./lib/server.mjs";
 
 const HTTP_KEY = "defaulthttpkey";
+
+/** Polls `check` until it returns something truthy; resolves with that. */
+async function until(check, what, ms = 8000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const found = await check();
+    if (found) {
+      return found;
+    }
+    await sleep(100);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
 
 describe("leaderboards", () => {
   let server;
@@ -322,5 +339,71 @@ describe("leaderboards", () => {
     assert.deepEqual(page.records.map((r) => r.owner_id), [alice.user_id]);
     const next = await rpc("rust_leaderboard_records_list", { id, limit: 1, cursor: page.next_cursor });
     assert.deepEqual(next.records.map((r) => [r.owner_id, r.rank]), [[bob.user_id, "2"]]);
+  });
+
+  test("a board with a short schedule resets: the ended period stops counting and the callback runs", async () => {
+    // Seven fields: seconds first. Every three seconds.
+    const id = await board({ reset_schedule: "*/3 * * * * * *" });
+    const alice = await user();
+    const first = await write(alice, id, 10);
+    const expiry = Date.parse(first.expiry_time) / 1000;
+    assert.ok(expiry > Date.now() / 1000 - 1 && expiry <= Date.now() / 1000 + 3, first.expiry_time);
+    while (Date.now() / 1000 < expiry + 0.2) {
+      await sleep(100);
+    }
+    const now = await client.listLeaderboardRecords(alice, id, [alice.user_id], 10);
+    assert.deepEqual(now.records, []);
+    assert.deepEqual(now.owner_records, []);
+    // The ended period can still be read by its expiry time.
+    const ended = await client.listLeaderboardRecords(alice, id, undefined, 10, undefined, String(expiry));
+    assert.deepEqual(rows(ended.records), [[alice.user_id, 10, 0, 1]]);
+    const fresh = await write(alice, id, 4);
+    assert.deepEqual([fresh.score, fresh.num_score, fresh.rank], [4, 1, 1]);
+    assert.ok(Date.parse(fresh.expiry_time) / 1000 > expiry);
+    // The module's reset callback saw the reset, with the board as it was just before.
+    const seen = await until(async () => {
+      const { resets } = await rpc("rust_leaderboard_resets", {});
+      return resets.find((r) => r.id === id && r.reset === expiry);
+    }, "the reset callback");
+    assert.equal(seen.next_reset, expiry);
+  });
+
+  test("a reset missed while the server was stopped runs when it starts again", { skip: dbMode === "postgres" && "the data directory is SQLite's" }, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "tavern-lb-restart-"));
+    try {
+      const first = await startServer({ label: "leaderboards-restart-1", args: ["--data_dir", dir] });
+      const firstClient = makeClient(first);
+      // Once a minute, a few seconds from now: it passes while the server is stopped.
+      const at = Math.floor(Date.now() / 1000) + 4;
+      const id = uniqueName("lb");
+      await firstClient.rpcHttpKey(HTTP_KEY, "rust_leaderboard_create", { id, reset_schedule: `${at % 60} * * * * * *` });
+      await first.stop();
+      while (Date.now() / 1000 < at + 1) {
+        await sleep(100);
+      }
+      const second = await startServer({ label: "leaderboards-restart-2", args: ["--data_dir", dir] });
+      try {
+        const secondClient = makeClient(second);
+        const seen = await until(async () => {
+          const { resets } = (await secondClient.rpcHttpKey(HTTP_KEY, "rust_leaderboard_resets", {})).payload;
+          return resets.find((r) => r.id === id);
+        }, "the missed reset");
+        assert.equal(seen.reset, at);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("deleting an account deletes its records and closes the ranks up", async () => {
+    const id = await board();
+    const [alice, bob] = [await user(), await user()];
+    await write(alice, id, 20);
+    await write(bob, id, 10);
+    await client.deleteAccount(alice);
+    const list = await client.listLeaderboardRecords(bob, id, undefined, 10);
+    assert.deepEqual(rows(list.records), [[bob.user_id, 10, 0, 1]]);
   });
 });

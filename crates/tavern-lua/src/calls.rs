@@ -61,6 +61,39 @@ pub(crate) fn register(init: &mut Initializer, shared: &Arc<Shared>, key: Key) {
                 });
             }
         }
+        Key::LeaderboardReset => {
+            let (shared, key) = (shared.clone(), key.clone());
+            init.register_leaderboard_reset(move |ctx, _nk, leaderboard, reset| {
+                let (shared, key) = (shared.clone(), key.clone());
+                blocking_call(move || {
+                    with_function(&shared, &key, |lua, f| {
+                        let ctx = context_table(lua, &ctx)?;
+                        let board = crate::nakama::leaderboard_table(lua, &leaderboard)?;
+                        invoke::<Value>(lua, &f, (ctx, board, reset))
+                    })
+                    .map(|_| ())
+                })
+            });
+        }
+        Key::TournamentReset | Key::TournamentEnd => {
+            let (shared, key2) = (shared.clone(), key.clone());
+            let callback = move |ctx: Context, _nk, tournament, end: i64, reset: i64| {
+                let (shared, key) = (shared.clone(), key2.clone());
+                blocking_call(move || {
+                    with_function(&shared, &key, |lua, f| {
+                        let ctx = context_table(lua, &ctx)?;
+                        let t = crate::nakama::tournament_table(lua, &tournament)?;
+                        invoke::<Value>(lua, &f, (ctx, t, end, reset))
+                    })
+                    .map(|_| ())
+                })
+            };
+            if matches!(key, Key::TournamentReset) {
+                init.register_tournament_reset(callback);
+            } else {
+                init.register_tournament_end(callback);
+            }
+        }
         Key::Matchmaker => {
             let (shared, key) = (shared.clone(), key.clone());
             init.register_matchmaker_matched(move |ctx, _nk, entries| {

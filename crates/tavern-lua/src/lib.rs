@@ -59,6 +59,9 @@ pub(crate) enum Key {
     RealtimeBefore(String),
     RealtimeAfter(String),
     Matchmaker,
+    LeaderboardReset,
+    TournamentReset,
+    TournamentEnd,
 }
 
 impl Key {
@@ -71,6 +74,9 @@ impl Key {
             Key::RealtimeBefore(kind) => format!("rt_before/{kind}"),
             Key::RealtimeAfter(kind) => format!("rt_after/{kind}"),
             Key::Matchmaker => "matchmaker".to_owned(),
+            Key::LeaderboardReset => "leaderboard_reset".to_owned(),
+            Key::TournamentReset => "tournament_reset".to_owned(),
+            Key::TournamentEnd => "tournament_end".to_owned(),
         }
     }
 }

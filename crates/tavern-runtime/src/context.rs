@@ -23,11 +23,17 @@ pub enum ExecutionMode {
     Match,
     /// The matchmaker-matched hook.
     Matchmaker,
+    /// A leaderboard's reset callback.
+    LeaderboardReset,
+    /// A tournament's reset callback.
+    TournamentReset,
+    /// A tournament's end callback.
+    TournamentEnd,
 }
 
 impl ExecutionMode {
     /// Nakama's name for the mode (`rpc`, `before`, `after`, `match_create`, `match`,
-    /// `matchmaker`).
+    /// `matchmaker`, `leaderboard_reset`, `tournament_reset`, `tournament_end`).
     pub fn as_str(self) -> &'static str {
         match self {
             ExecutionMode::Rpc => "rpc",
@@ -36,6 +42,9 @@ impl ExecutionMode {
             ExecutionMode::MatchCreate => "match_create",
             ExecutionMode::Match => "match",
             ExecutionMode::Matchmaker => "matchmaker",
+            ExecutionMode::LeaderboardReset => "leaderboard_reset",
+            ExecutionMode::TournamentReset => "tournament_reset",
+            ExecutionMode::TournamentEnd => "tournament_end",
         }
     }
 }

@@ -9,8 +9,11 @@ use crate::message_kind::MessageKind;
 use crate::module::Origin;
 use crate::operation::Operation;
 use crate::realtime::Envelope;
-use crate::registry::{AfterFn, AfterRealtimeFn, BeforeFn, Entry, MatchedFn, Registry, RpcFn};
-use crate::{Context, Fleet, FleetManager, Logger, Nk, RuntimeError};
+use crate::registry::{
+    AfterFn, AfterRealtimeFn, BeforeFn, Entry, LeaderboardResetFn, MatchedFn, Registry, RpcFn,
+    TournamentFn,
+};
+use crate::{Context, Fleet, FleetManager, Logger, Nk, RuntimeError, api};
 
 /// What to do with a registration whose key may be taken already.
 enum Admit {
@@ -331,6 +334,82 @@ impl<'a> Initializer<'a> {
         let f: MatchedFn = Arc::new(move |ctx, nk, entries| Box::pin(f(ctx, nk, entries)));
         let entry = self.entry(f);
         self.registry.matchmaker_matched = Some(entry);
+    }
+
+    /// Registers the callback run each time a leaderboard with a reset schedule resets, with
+    /// the board as it was just before and the reset time (unix seconds). A reset the server
+    /// was not running for runs when it starts again.
+    ///
+    /// ```
+    /// use tavern_runtime::{Initializer, RuntimeError};
+    ///
+    /// fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    ///     init.register_leaderboard_reset(|ctx, _nk, leaderboard, reset| async move {
+    ///         ctx.logger.info(format_args!("{} reset at {reset}", leaderboard.id));
+    ///         Ok(())
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn register_leaderboard_reset<F, Fut>(&mut self, f: F)
+    where
+        F: Fn(Context, Nk, api::Leaderboard, i64) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), RuntimeError>> + Send + 'static,
+    {
+        let taken_by = self.registry.leaderboard_reset.as_ref().map(|e| e.origin);
+        match self.admit(taken_by, "the leaderboard reset callback") {
+            Admit::Insert => {}
+            Admit::Skip => return,
+            Admit::Duplicate => {
+                return self.problem("a second leaderboard reset callback".to_owned());
+            }
+        }
+        let f: LeaderboardResetFn =
+            Arc::new(move |ctx, nk, board, reset| Box::pin(f(ctx, nk, board, reset)));
+        let entry = self.entry(f);
+        self.registry.leaderboard_reset = Some(entry);
+    }
+
+    /// Registers the callback run each time a tournament with a reset schedule resets, with
+    /// the tournament, the end of its active period and its next reset (unix seconds).
+    pub fn register_tournament_reset<F, Fut>(&mut self, f: F)
+    where
+        F: Fn(Context, Nk, api::Tournament, i64, i64) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), RuntimeError>> + Send + 'static,
+    {
+        let taken_by = self.registry.tournament_reset.as_ref().map(|e| e.origin);
+        match self.admit(taken_by, "the tournament reset callback") {
+            Admit::Insert => {}
+            Admit::Skip => return,
+            Admit::Duplicate => {
+                return self.problem("a second tournament reset callback".to_owned());
+            }
+        }
+        let f: TournamentFn =
+            Arc::new(move |ctx, nk, t, end, reset| Box::pin(f(ctx, nk, t, end, reset)));
+        let entry = self.entry(f);
+        self.registry.tournament_reset = Some(entry);
+    }
+
+    /// Registers the callback run when a tournament's active period ends, with the tournament,
+    /// the end of that period and its next reset (unix seconds).
+    pub fn register_tournament_end<F, Fut>(&mut self, f: F)
+    where
+        F: Fn(Context, Nk, api::Tournament, i64, i64) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), RuntimeError>> + Send + 'static,
+    {
+        let taken_by = self.registry.tournament_end.as_ref().map(|e| e.origin);
+        match self.admit(taken_by, "the tournament end callback") {
+            Admit::Insert => {}
+            Admit::Skip => return,
+            Admit::Duplicate => {
+                return self.problem("a second tournament end callback".to_owned());
+            }
+        }
+        let f: TournamentFn =
+            Arc::new(move |ctx, nk, t, end, reset| Box::pin(f(ctx, nk, t, end, reset)));
+        let entry = self.entry(f);
+        self.registry.tournament_end = Some(entry);
     }
 
     /// Registers an authoritative match handler under a name; `make` builds a fresh handler

@@ -54,8 +54,8 @@ pub use nk::{
     MatchFilter, Metadata, MultiUpdateResult, Nk, NkBackend, NotificationDelete, NotificationSend,
     NotificationsBackend, PartiesBackend, PresenceMeta, SYSTEM_USER_ID, StorageBackend,
     StorageDelete, StorageRead, StorageWrite, StreamId, StreamPresence, StreamsBackend,
-    TournamentsBackend, WalletBackend, WalletLedgerItem, WalletLedgerList, WalletUpdate,
-    WalletUpdateResult,
+    TournamentCreate, TournamentListFilter, TournamentsBackend, WalletBackend, WalletLedgerItem,
+    WalletLedgerList, WalletUpdate, WalletUpdateResult,
 };
 pub use presence::Presence;
 

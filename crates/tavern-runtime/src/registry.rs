@@ -16,7 +16,7 @@ use crate::module::{Module, Origin};
 use crate::nk::BoxFuture;
 use crate::operation::Operation;
 use crate::realtime::Envelope;
-use crate::{Context, ExecutionMode, Initializer, Logger, Nk, RuntimeError};
+use crate::{Context, ExecutionMode, Initializer, Logger, Nk, RuntimeError, api};
 
 pub(crate) type RpcFn = Arc<
     dyn Fn(Context, Nk, String) -> BoxFuture<'static, Result<String, RuntimeError>> + Send + Sync,
@@ -38,7 +38,21 @@ pub(crate) type MatchedFn = Arc<
         + Sync,
 >;
 
-/// A registered callback and the logger of the module that registered it.
+/// A registered callback and the logger of the module that registered it./// A leaderboard's reset callback: the board as it was just before the reset, and the reset
+/// time (unix seconds).
+pub(crate) type LeaderboardResetFn = Arc<
+    dyn Fn(Context, Nk, api::Leaderboard, i64) -> BoxFuture<'static, Result<(), RuntimeError>>
+        + Send
+        + Sync,
+>;
+/// A tournament's end or reset callback: the tournament, the end of its active period and its
+/// next reset (unix seconds).
+pub(crate) type TournamentFn = Arc<
+    dyn Fn(Context, Nk, api::Tournament, i64, i64) -> BoxFuture<'static, Result<(), RuntimeError>>
+        + Send
+        + Sync,
+>;
+
 pub(crate) struct Entry<F> {
     pub(crate) logger: Logger,
     pub(crate) origin: Origin,
@@ -124,6 +138,9 @@ pub struct Registry {
     pub(crate) before_realtime: HashMap<MessageKind, Entry<BeforeFn<Envelope>>>,
     pub(crate) after_realtime: HashMap<MessageKind, Entry<AfterRealtimeFn>>,
     pub(crate) matchmaker_matched: Option<Entry<MatchedFn>>,
+    pub(crate) leaderboard_reset: Option<Entry<LeaderboardResetFn>>,
+    pub(crate) tournament_reset: Option<Entry<TournamentFn>>,
+    pub(crate) tournament_end: Option<Entry<TournamentFn>>,
     pub(crate) matches: Vec<(String, MatchFactory, Origin)>,
     pub(crate) fleet_callbacks: FleetCallbacks,
 }
@@ -161,6 +178,9 @@ impl Registry {
             before_realtime: HashMap::new(),
             after_realtime: HashMap::new(),
             matchmaker_matched: None,
+            leaderboard_reset: None,
+            tournament_reset: None,
+            tournament_end: None,
             matches: Vec::new(),
             fleet_callbacks,
         };
@@ -449,6 +469,69 @@ impl Registry {
     /// The registered match handlers, by name, for the server's match registry.
     pub fn match_handlers(&self) -> impl Iterator<Item = (&str, &MatchFactory)> {
         self.matches.iter().map(|(name, f, _)| (name.as_str(), f))
+    }
+
+    /// Runs the leaderboard reset callback, if any, for a board that reset at `reset`; a
+    /// failure is logged.
+    pub async fn leaderboard_reset(&self, leaderboard: api::Leaderboard, reset: i64) {
+        let Some(entry) = self.leaderboard_reset.as_ref() else {
+            return;
+        };
+        let mut ctx = self.context(ExecutionMode::LeaderboardReset);
+        ctx.logger = entry.logger.clone();
+        let (f, nk) = (entry.f.clone(), self.nk.clone());
+        let what = "leaderboard reset callback";
+        let result = guarded(&entry.logger, what, async move {
+            f(ctx, nk, leaderboard, reset).await
+        })
+        .await;
+        if let Err(e) = result {
+            entry.logger.warn(format_args!("{what} failed: {e}"));
+        }
+    }
+
+    /// Runs the tournament reset callback, if any; a failure is logged.
+    pub async fn tournament_reset(&self, tournament: api::Tournament, end: i64, reset: i64) {
+        let entry = self.tournament_reset.as_ref();
+        self.tournament_callback(
+            entry,
+            ExecutionMode::TournamentReset,
+            tournament,
+            end,
+            reset,
+        )
+        .await;
+    }
+
+    /// Runs the tournament end callback, if any; a failure is logged.
+    pub async fn tournament_end(&self, tournament: api::Tournament, end: i64, reset: i64) {
+        let entry = self.tournament_end.as_ref();
+        self.tournament_callback(entry, ExecutionMode::TournamentEnd, tournament, end, reset)
+            .await;
+    }
+
+    async fn tournament_callback(
+        &self,
+        entry: Option<&Entry<TournamentFn>>,
+        mode: ExecutionMode,
+        tournament: api::Tournament,
+        end: i64,
+        reset: i64,
+    ) {
+        let Some(entry) = entry else {
+            return;
+        };
+        let mut ctx = self.context(mode);
+        ctx.logger = entry.logger.clone();
+        let (f, nk) = (entry.f.clone(), self.nk.clone());
+        let what = format!("{mode} callback");
+        let result = guarded(&entry.logger, &what, async move {
+            f(ctx, nk, tournament, end, reset).await
+        })
+        .await;
+        if let Err(e) = result {
+            entry.logger.warn(format_args!("{what} failed: {e}"));
+        }
     }
 
     pub fn has_matchmaker_matched(&self) -> bool {

@@ -123,6 +123,7 @@ impl Server {
             tokio::spawn(serve);
             info!(port = metrics_port, "Prometheus metrics served at /metrics");
         }
+        crate::social::leaderboards::start_scheduler(state.clone());
         crate::matchmaking::MatchmakerHost::start(
             state.clone(),
             Duration::from_secs(state.config.matchmaker.interval_sec),

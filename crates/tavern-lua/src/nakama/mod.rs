@@ -14,6 +14,8 @@ mod streams;
 mod tournaments;
 mod wallet;
 
+pub(crate) use leaderboards::{leaderboard_table, tournament_table};
+
 use std::future::Future;
 use std::sync::atomic::Ordering;
 
@@ -256,6 +258,18 @@ fn registrations(lua: &Lua, nk: &Table) -> mlua::Result<()> {
     nk.set(
         "register_matchmaker_matched",
         lua.create_function(|lua, f: Function| record(lua, Key::Matchmaker, f))?,
+    )?;
+    nk.set(
+        "register_leaderboard_reset",
+        lua.create_function(|lua, f: Function| record(lua, Key::LeaderboardReset, f))?,
+    )?;
+    nk.set(
+        "register_tournament_reset",
+        lua.create_function(|lua, f: Function| record(lua, Key::TournamentReset, f))?,
+    )?;
+    nk.set(
+        "register_tournament_end",
+        lua.create_function(|lua, f: Function| record(lua, Key::TournamentEnd, f))?,
     )?;
     nk.set(
         "run_once",

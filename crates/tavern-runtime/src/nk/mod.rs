@@ -22,7 +22,7 @@ pub use notifications::{NotificationDelete, NotificationSend, NotificationsBacke
 pub use parties::PartiesBackend;
 pub use storage::{SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead, StorageWrite};
 pub use streams::{PresenceMeta, StreamId, StreamPresence, StreamsBackend};
-pub use tournaments::TournamentsBackend;
+pub use tournaments::{TournamentCreate, TournamentListFilter, TournamentsBackend};
 pub use wallet::{
     AccountUpdate, Balances, Metadata, MultiUpdateResult, WalletBackend, WalletLedgerItem,
     WalletLedgerList, WalletUpdate, WalletUpdateResult,

@@ -153,6 +153,11 @@ pub async fn delete_account(state: &AppState, user_id: Uuid) -> Result<(), ApiEr
         .delete_user(&user_id.to_string())
         .await
         .map_err(|e| ApiError::database("Error deleting user account.", e))?;
+    state
+        .leaderboards
+        .delete_owner(user_id)
+        .await
+        .map_err(|e| ApiError::database("Error deleting user account.", e))?;
     // As Nakama: every token of the account is logged out and its sockets are closed.
     state.session_cache.revoke_all(user_id, now_unix());
     for socket in state.realtime.sessions.of_user(user_id) {

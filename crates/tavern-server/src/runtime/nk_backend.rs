@@ -6,7 +6,7 @@ use tavern_proto::api;
 use tavern_runtime::{
     BoxFuture, ChannelsBackend, Code, FriendsBackend, GroupsBackend, HttpRequest, HttpResponse,
     LeaderboardsBackend, MatchFilter, NkBackend, NotificationsBackend, PartiesBackend,
-    RuntimeError, StorageBackend, StreamsBackend, WalletBackend,
+    RuntimeError, StorageBackend, StreamsBackend, TournamentsBackend, WalletBackend,
 };
 use uuid::Uuid;
 
@@ -219,6 +219,10 @@ impl NkBackend for ServerNk {
     }
 
     fn leaderboards(&self) -> Option<&dyn LeaderboardsBackend> {
+        Some(self)
+    }
+
+    fn tournaments(&self) -> Option<&dyn TournamentsBackend> {
         Some(self)
     }
 

@@ -162,6 +162,15 @@ impl Schedule {
             .map(|t| t.timestamp())
     }
 
+    /// The latest time it fired at or before `now`.
+    pub fn latest(&self, now: i64) -> Option<i64> {
+        let from = chrono::DateTime::from_timestamp(now, 0)?;
+        self.cron
+            .find_previous_occurrence(&from, true)
+            .ok()
+            .map(|t| t.timestamp())
+    }
+
     /// The last time it fired at or before `now`, as Nakama works it out: the next reset
     /// less the period between the next two (0 before `start`).
     pub fn previous(&self, now: i64, start: i64) -> i64 {
@@ -174,6 +183,17 @@ impl Schedule {
         let previous = t1 - (t2 - t1);
         if previous < start { 0 } else { previous }
     }
+}
+
+/// A tournament's period (unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    /// When it opened (or opens).
+    pub start_active: i64,
+    /// When it stops taking scores.
+    pub end_active: i64,
+    /// When its records expire; 0 for a tournament without resets or end.
+    pub expiry: i64,
 }
 
 /// A leaderboard or a tournament.
@@ -199,17 +219,45 @@ pub struct Board {
     pub join_required: bool,
     pub max_size: i64,
     pub max_num_score: i64,
+    /// The latest reset whose callback ran (0: none yet).
+    pub last_reset: i64,
 }
 
 impl Board {
+    /// A descending "best" leaderboard made at `now`, without a schedule.
+    pub fn leaderboard(id: &str, now: i64) -> Board {
+        Board {
+            id: id.to_owned(),
+            authoritative: false,
+            sort_order: SortOrder::Descending,
+            operator: Operator::Best,
+            reset: None,
+            metadata: "{}".to_owned(),
+            create_time: now,
+            category: 0,
+            title: String::new(),
+            description: String::new(),
+            duration: 0,
+            start_time: now,
+            end_time: 0,
+            join_required: false,
+            max_size: 0,
+            max_num_score: 1_000_000,
+            last_reset: 0,
+        }
+    }
+
     /// Whether this is a tournament.
     pub fn is_tournament(&self) -> bool {
         self.duration != 0
     }
 
-    /// The expiry time of the period a record written at `now` belongs to: the next reset,
-    /// or 0 for a leaderboard that never resets.
+    /// The expiry time of the period a record written at `now` belongs to: the next reset
+    /// (for a tournament, the end of the current period), or 0 for a board that never ends.
     pub fn expiry_at(&self, now: i64) -> i64 {
+        if self.is_tournament() {
+            return self.deadlines(now).expiry;
+        }
         self.reset
             .as_ref()
             .and_then(|r| r.next(now))
@@ -218,14 +266,65 @@ impl Board {
 
     /// The next reset after `now`, 0 without a schedule.
     pub fn next_reset(&self, now: i64) -> i64 {
-        self.expiry_at(now)
-    }
-
-    /// The last reset, 0 without one.
-    pub fn prev_reset(&self, now: i64) -> i64 {
         self.reset
             .as_ref()
-            .map_or(0, |r| r.previous(now, self.create_time))
+            .and_then(|r| r.next(now))
+            .unwrap_or_default()
+    }
+
+    /// The last reset, 0 without one (or before the board started).
+    pub fn prev_reset(&self, now: i64) -> i64 {
+        let start = if self.is_tournament() {
+            self.start_time
+        } else {
+            self.create_time
+        };
+        self.reset.as_ref().map_or(0, |r| r.previous(now, start))
+    }
+
+    /// A tournament's current (or next) period at `now`, as Nakama works it out: when it
+    /// opened, when it stops taking scores (`duration` after opening, never past the next
+    /// reset or the end), and when its records expire (the next reset, or the end).
+    pub fn deadlines(&self, now: i64) -> Deadlines {
+        let Some(schedule) = self.reset.as_ref() else {
+            let mut end_active = self.start_time + self.duration;
+            if self.end_time > 0 && end_active > self.end_time {
+                end_active = self.end_time;
+            }
+            return Deadlines {
+                start_active: self.start_time,
+                end_active,
+                expiry: self.end_time,
+            };
+        };
+        let t = now.max(self.start_time);
+        let next = schedule.next(t).unwrap_or(i64::MAX);
+        // The latest reset at or before `t` opened the current period.
+        let mut start_active = schedule.latest(t).unwrap_or(self.start_time);
+        let mut end_active = (start_active + self.duration).min(next);
+        let mut expiry = next;
+        if self.start_time > end_active {
+            // Not open yet: the first period starts at the first reset after the start.
+            start_active = schedule.next(self.start_time).unwrap_or(i64::MAX);
+            expiry = schedule.next(start_active).unwrap_or(i64::MAX);
+            end_active = (start_active + self.duration).min(expiry);
+        } else if self.start_time > start_active {
+            start_active = self.start_time;
+        }
+        if self.end_time > 0 && expiry > self.end_time {
+            expiry = self.end_time;
+            end_active = end_active.min(expiry);
+        }
+        Deadlines {
+            start_active,
+            end_active,
+            expiry,
+        }
+    }
+
+    /// Whether a tournament has a size limit (Nakama counts the size only then).
+    pub fn has_max_size(&self) -> bool {
+        self.max_size != i64::from(i32::MAX)
     }
 }
 
@@ -250,6 +349,8 @@ mod tests {
         // Seven fields: seconds first.
         let every_ten_seconds = Schedule::parse("*/10 * * * * * *").unwrap();
         assert_eq!(every_ten_seconds.next(new_year + 1), Some(new_year + 10));
+        assert_eq!(daily.latest(new_year + 10), Some(new_year));
+        assert_eq!(daily.latest(new_year), Some(new_year));
         let every_minute = Schedule::parse("* * * * *").unwrap();
         assert_eq!(every_minute.next(new_year), Some(new_year + 60));
         for bad in [
@@ -262,6 +363,46 @@ mod tests {
         ] {
             assert!(Schedule::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tournament_periods_follow_nakama() {
+        let day = 1_767_225_600; // 2026-01-01T00:00:00Z
+        let mut t = Board::leaderboard("t", day - 100);
+        t.duration = 3600;
+        t.start_time = day;
+        // No schedule: one period from the start, for the duration.
+        let d = t.deadlines(day + 10);
+        assert_eq!(
+            (d.start_active, d.end_active, d.expiry),
+            (day, day + 3600, 0)
+        );
+        t.end_time = day + 1800;
+        let d = t.deadlines(day + 10);
+        assert_eq!(
+            (d.start_active, d.end_active, d.expiry),
+            (day, day + 1800, day + 1800)
+        );
+        // Daily resets: each day's period opens at midnight for an hour.
+        t.end_time = 0;
+        t.reset = Schedule::parse("0 0 * * *");
+        let d = t.deadlines(day + 2 * 86_400 + 7200);
+        assert_eq!(
+            (d.start_active, d.end_active, d.expiry),
+            (day + 2 * 86_400, day + 2 * 86_400 + 3600, day + 3 * 86_400)
+        );
+        // Before the start: the first period.
+        t.start_time = day + 86_400 + 10;
+        let d = t.deadlines(day);
+        assert_eq!(
+            (d.start_active, d.end_active, d.expiry),
+            (day + 86_410, day + 86_400 + 3600, day + 2 * 86_400)
+        );
+        // A start inside a period opens it at the start.
+        t.start_time = day + 600;
+        let d = t.deadlines(day + 700);
+        assert_eq!((d.start_active, d.end_active), (day + 600, day + 3600));
+        assert_eq!(t.expiry_at(day + 700), day + 86_400);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 const BAD_ID: &str = "Invalid leaderboard ID.";
 const NOT_FOUND: &str = "Leaderboard not found.";
-const BAD_LIMIT: &str = "Invalid limit - limit must be between 1 and 100.";
+pub(super) const BAD_LIMIT: &str = "Invalid limit - limit must be between 1 and 100.";
 
 type RecordWrite = api::write_leaderboard_record_request::LeaderboardRecordWrite;
 

@@ -27,6 +27,29 @@ pub enum LeaderboardError {
     Invalid(String),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("tournament not found")]
+    TournamentNotFound,
+    #[error("tournament only allows authoritative submissions")]
+    TournamentAuthoritative,
+    #[error("tournament outside of duration")]
+    OutsideDuration,
+    #[error("tournament max size reached")]
+    MaxSizeReached,
+    #[error("max number score count reached")]
+    MaxNumScoreReached,
+    #[error("required to join before writing tournament record")]
+    JoinRequired,
+}
+
+impl From<sql::TournamentWriteError> for LeaderboardError {
+    fn from(e: sql::TournamentWriteError) -> LeaderboardError {
+        match e {
+            sql::TournamentWriteError::JoinRequired => LeaderboardError::JoinRequired,
+            sql::TournamentWriteError::MaxNumScore => LeaderboardError::MaxNumScoreReached,
+            sql::TournamentWriteError::Full => LeaderboardError::MaxSizeReached,
+            sql::TournamentWriteError::Sql(e) => LeaderboardError::Sql(e),
+        }
+    }
 }
 
 /// Every board, by id and in listing order.
@@ -35,19 +58,25 @@ struct Boards {
     by_id: HashMap<String, Arc<Board>>,
     /// Leaderboards (not tournaments) in Nakama's listing order.
     leaderboards: Vec<Arc<Board>>,
+    /// Tournaments in the same order.
+    tournaments: Vec<Arc<Board>>,
 }
 
 impl Boards {
     fn insert(&mut self, board: Arc<Board>) {
-        if !board.is_tournament() {
-            self.leaderboards.push(board.clone());
-            self.leaderboards.sort_by_key(|b| listing_key(b));
-        }
+        let list = if board.is_tournament() {
+            &mut self.tournaments
+        } else {
+            &mut self.leaderboards
+        };
+        list.push(board.clone());
+        list.sort_by_key(|b| listing_key(b));
         self.by_id.insert(board.id.clone(), board);
     }
 
     fn remove(&mut self, id: &str) -> Option<Arc<Board>> {
         self.leaderboards.retain(|b| b.id != id);
+        self.tournaments.retain(|b| b.id != id);
         self.by_id.remove(id)
     }
 }
@@ -91,9 +120,11 @@ pub struct ScoreWrite {
 
 /// The leaderboards of this server: the boards in memory, their ranks, the database.
 pub struct Leaderboards {
-    db: Db,
+    pub(super) db: Db,
     boards: RwLock<Boards>,
-    ranks: RankCache,
+    pub(super) ranks: RankCache,
+    /// Woken when a board is created or deleted (the scheduler waits on it).
+    changed: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Leaderboards {
@@ -109,6 +140,7 @@ impl Leaderboards {
             db,
             boards: RwLock::new(Boards::default()),
             ranks: RankCache::default(),
+            changed: tokio::sync::Notify::new(),
         })
     }
 
@@ -175,25 +207,20 @@ impl Leaderboards {
                 })?,
             )
         };
-        let now = now_unix();
         let board = Board {
-            id: new.id,
             authoritative: new.authoritative,
             sort_order: new.sort_order,
             operator: new.operator,
             reset,
             metadata: new.metadata,
-            create_time: now,
-            category: 0,
-            title: String::new(),
-            description: String::new(),
-            duration: 0,
-            start_time: now,
-            end_time: 0,
-            join_required: false,
-            max_size: 0,
-            max_num_score: 1_000_000,
+            ..Board::leaderboard(&new.id, now_unix())
         };
+        let stored = self.insert(board).await?;
+        Ok(stored)
+    }
+
+    /// Stores a new board (or finds the one with its id) and keeps it in memory.
+    pub(super) async fn insert(&self, board: Board) -> Result<Arc<Board>, LeaderboardError> {
         let stored = sql::insert_board(&self.db, &board).await?;
         let mut boards = self.boards.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(existing) = boards.by_id.get(&stored.id) {
@@ -201,7 +228,60 @@ impl Leaderboards {
         }
         let stored = Arc::new(stored);
         boards.insert(stored.clone());
+        drop(boards);
+        self.changed.notify_waiters();
         Ok(stored)
+    }
+
+    /// The tournaments in listing order.
+    pub(super) fn tournament_list(&self) -> Vec<Arc<Board>> {
+        self.boards
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tournaments
+            .clone()
+    }
+
+    /// Every board.
+    pub fn all(&self) -> Vec<Arc<Board>> {
+        self.boards
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_id
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Completes when a board is created or deleted after this call.
+    pub fn changed(&self) -> impl std::future::Future<Output = ()> + '_ {
+        self.changed.notified()
+    }
+
+    /// Records that a board's reset at `reset` ran; false when it had run already. A
+    /// tournament's size starts again from 0.
+    pub async fn mark_reset(&self, board: &Board, reset: i64) -> Result<bool, sqlx::Error> {
+        let first = sql::mark_reset(&self.db, &board.id, reset).await?;
+        if first && board.is_tournament() {
+            sql::reset_size(&self.db, &board.id).await?;
+        }
+        Ok(first)
+    }
+
+    /// Drops the ranks of the periods that ended by `now`.
+    pub fn trim_expired(&self, now: i64) {
+        self.ranks.trim_expired(now);
+    }
+
+    /// Deletes every record of an owner (an account being deleted).
+    pub async fn delete_owner(&self, owner: Uuid) -> Result<(), sqlx::Error> {
+        let removed = sql::delete_owner(&self.db, &owner.to_string()).await?;
+        for (board, expiry) in removed {
+            if let Some(b) = self.get(&board) {
+                self.ranks.remove(&board, expiry, b.sort_order, &owner);
+            }
+        }
+        Ok(())
     }
 
     /// Deletes a board and its records; an unknown id is not an error.
@@ -215,6 +295,7 @@ impl Leaderboards {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(id);
         self.ranks.remove_board(id);
+        self.changed.notify_waiters();
         Ok(())
     }
 

@@ -1,5 +1,7 @@
 //! The leaderboard and leaderboard_record tables (migration 0008).
 
+use std::collections::HashMap;
+
 use sqlx::AssertSqlSafe;
 
 use super::board::{Board, Operator, Schedule, SortOrder};
@@ -25,6 +27,7 @@ struct BoardRow {
     join_required: bool,
     max_size: i64,
     max_num_score: i64,
+    last_reset: i64,
 }
 
 impl BoardRow {
@@ -50,6 +53,7 @@ impl BoardRow {
             join_required: self.join_required,
             max_size: self.max_size,
             max_num_score: self.max_num_score,
+            last_reset: self.last_reset,
         }
     }
 }
@@ -60,7 +64,7 @@ const BOARD_COLUMNS: &str = "id, authoritative, sort_order, operator, reset_sche
 
 /// Every board.
 pub async fn boards(db: &Db) -> Result<Vec<Board>, sqlx::Error> {
-    let sql = format!("SELECT {BOARD_COLUMNS} FROM leaderboard");
+    let sql = format!("SELECT {BOARD_COLUMNS}, last_reset FROM leaderboard");
     let rows: Vec<BoardRow> = on_db!(db, read, |pool| {
         sqlx::query_as(AssertSqlSafe(sql.as_str()))
             .fetch_all(pool)
@@ -76,7 +80,7 @@ pub async fn insert_board(db: &Db, board: &Board) -> Result<Board, sqlx::Error> 
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
          ON CONFLICT (id) DO NOTHING"
     );
-    let select = format!("SELECT {BOARD_COLUMNS} FROM leaderboard WHERE id = $1");
+    let select = format!("SELECT {BOARD_COLUMNS}, last_reset FROM leaderboard WHERE id = $1");
     let reset = board.reset.as_ref().map_or("", Schedule::text);
     let row: BoardRow = on_db!(db, write, |pool| {
         sqlx::query(AssertSqlSafe(insert.as_str()))
@@ -119,6 +123,32 @@ pub async fn delete_board(db: &Db, id: &str) -> Result<(), sqlx::Error> {
             .execute(&mut *tx)
             .await?;
         tx.commit().await
+    })
+}
+
+/// Records that a board's reset at `reset` ran; false when that one (or a later one) had.
+pub async fn mark_reset(db: &Db, id: &str, reset: i64) -> Result<bool, sqlx::Error> {
+    let changed = on_db!(db, write, |pool| {
+        sqlx::query("UPDATE leaderboard SET last_reset = $2 WHERE id = $1 AND last_reset < $2")
+            .bind(id)
+            .bind(reset)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+    })?;
+    Ok(changed == 1)
+}
+
+/// Deletes every record of an owner; returns the (board, expiry) of each.
+pub async fn delete_owner(db: &Db, owner: &str) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_db!(db, write, |pool| {
+        sqlx::query_as(
+            "DELETE FROM leaderboard_record WHERE owner_id = $1 \
+             RETURNING leaderboard_id, expiry_time",
+        )
+        .bind(owner)
+        .fetch_all(pool)
+        .await
     })
 }
 
@@ -195,46 +225,8 @@ pub async fn write(db: &Db, s: &Submission<'_>) -> Result<(Record, bool), sqlx::
 
 /// The upsert for an operator: `$10`/`$11` are the submitted score and subscore.
 fn write_sql(operator: Operator, order: SortOrder, postgres: bool) -> String {
-    let (max, min) = if postgres {
-        ("GREATEST", "LEAST")
-    } else {
-        ("MAX", "MIN")
-    };
     let old = "leaderboard_record";
-    let (set, filter) = match (operator, order) {
-        (Operator::Increment, _) => (
-            format!("score = {old}.score + $10, subscore = {old}.subscore + $11"),
-            "$10 <> 0 OR $11 <> 0".to_owned(),
-        ),
-        (Operator::Decrement, _) => (
-            format!(
-                "score = {max}({old}.score - $10, 0), subscore = {max}({old}.subscore - $11, 0)"
-            ),
-            "$10 <> 0 OR $11 <> 0".to_owned(),
-        ),
-        (Operator::Set, _) => (
-            "score = $10, subscore = $11".to_owned(),
-            format!("{old}.score <> $10 OR {old}.subscore <> $11"),
-        ),
-        (Operator::Best, SortOrder::Descending) => (
-            format!("score = {max}({old}.score, $10), subscore = {max}({old}.subscore, $11)"),
-            format!("{old}.score < $10 OR {old}.subscore < $11"),
-        ),
-        (Operator::Best, SortOrder::Ascending) => (
-            format!("score = {min}({old}.score, $10), subscore = {min}({old}.subscore, $11)"),
-            format!("{old}.score > $10 OR {old}.subscore > $11"),
-        ),
-    };
-    // PostgreSQL must be told the parameters are 64-bit.
-    let (set, filter) = if postgres {
-        let typed = |s: String| {
-            s.replace("$10", "$10::BIGINT")
-                .replace("$11", "$11::BIGINT")
-        };
-        (typed(set), typed(filter))
-    } else {
-        (set, filter)
-    };
+    let (set, filter) = operator_sql(operator, order, postgres, "$10", "$11");
     format!(
         "INSERT INTO leaderboard_record (leaderboard_id, expiry_time, owner_id, username, score, \
          subscore, num_score, max_num_score, metadata, create_time, update_time) \
@@ -244,6 +236,53 @@ fn write_sql(operator: Operator, order: SortOrder, postgres: bool) -> String {
          username = COALESCE($4, {old}.username), update_time = $9 WHERE {filter} \
          RETURNING {RECORD_COLUMNS}"
     )
+}
+
+/// An operator's assignments of score and subscore, and the condition for a submission to
+/// count, with `s`/`ss` the placeholders of the submitted score and subscore.
+fn operator_sql(
+    operator: Operator,
+    order: SortOrder,
+    postgres: bool,
+    s: &str,
+    ss: &str,
+) -> (String, String) {
+    let (max, min) = if postgres {
+        ("GREATEST", "LEAST")
+    } else {
+        ("MAX", "MIN")
+    };
+    // PostgreSQL must be told the parameters are 64-bit.
+    let (s, ss) = if postgres {
+        (format!("{s}::BIGINT"), format!("{ss}::BIGINT"))
+    } else {
+        (s.to_owned(), ss.to_owned())
+    };
+    let old = "leaderboard_record";
+    match (operator, order) {
+        (Operator::Increment, _) => (
+            format!("score = {old}.score + {s}, subscore = {old}.subscore + {ss}"),
+            format!("{s} <> 0 OR {ss} <> 0"),
+        ),
+        (Operator::Decrement, _) => (
+            format!(
+                "score = {max}({old}.score - {s}, 0), subscore = {max}({old}.subscore - {ss}, 0)"
+            ),
+            format!("{s} <> 0 OR {ss} <> 0"),
+        ),
+        (Operator::Set, _) => (
+            format!("score = {s}, subscore = {ss}"),
+            format!("{old}.score <> {s} OR {old}.subscore <> {ss}"),
+        ),
+        (Operator::Best, SortOrder::Descending) => (
+            format!("score = {max}({old}.score, {s}), subscore = {max}({old}.subscore, {ss})"),
+            format!("{old}.score < {s} OR {old}.subscore < {ss}"),
+        ),
+        (Operator::Best, SortOrder::Ascending) => (
+            format!("score = {min}({old}.score, {s}), subscore = {min}({old}.subscore, {ss})"),
+            format!("{old}.score > {s} OR {old}.subscore > {ss}"),
+        ),
+    }
 }
 
 /// One owner's record in a board's period.
@@ -384,6 +423,207 @@ pub async fn rank_rows(
         .bind(expiry)
         .fetch_all(pool)
         .await
+    })
+}
+
+/// What joining a tournament did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Join {
+    Joined,
+    /// The player had joined (or written) already.
+    Already,
+    /// The tournament is full.
+    Full,
+}
+
+/// Joins a player: a record with score 0 and no submission, counted in the tournament's size
+/// when it has a limit.
+pub async fn join(
+    db: &Db,
+    board: &Board,
+    expiry: i64,
+    owner: &str,
+    username: &str,
+    now: i64,
+) -> Result<Join, sqlx::Error> {
+    let username = Some(username).filter(|u| !u.is_empty());
+    on_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO leaderboard_record (leaderboard_id, expiry_time, owner_id, username, \
+             score, subscore, num_score, max_num_score, metadata, create_time, update_time) \
+             VALUES ($1, $2, $3, $4, 0, 0, 0, $5, '{}', $6, $6) \
+             ON CONFLICT (leaderboard_id, expiry_time, owner_id) DO NOTHING",
+        )
+        .bind(&board.id)
+        .bind(expiry)
+        .bind(owner)
+        .bind(username)
+        .bind(board.max_num_score)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() != 1 {
+            return Ok(Join::Already);
+        }
+        if board.has_max_size() {
+            let grown = sqlx::query(GROW).bind(&board.id).execute(&mut *tx).await?;
+            if grown.rows_affected() != 1 {
+                return Ok(Join::Full);
+            }
+        }
+        tx.commit().await?;
+        Ok(Join::Joined)
+    })
+}
+
+/// Counts one more player in a tournament with a size limit (no row changes when full).
+const GROW: &str = "UPDATE leaderboard SET size = size + 1 WHERE id = $1 AND size < max_size";
+
+/// Why a tournament score was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum TournamentWriteError {
+    #[error("required to join before writing tournament record")]
+    JoinRequired,
+    #[error("max number score count reached")]
+    MaxNumScore,
+    #[error("tournament max size reached")]
+    Full,
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+/// Writes a tournament score with Nakama's rules: on a tournament players must join, only
+/// to their record and only while they have submissions left (a submission past the limit
+/// changes nothing and is not an error there); otherwise a submission past the limit, or a
+/// new player in a full tournament, is refused and nothing is written.
+pub async fn write_tournament(
+    db: &Db,
+    board: &Board,
+    s: &Submission<'_>,
+) -> Result<Record, TournamentWriteError> {
+    let postgres = matches!(db, Db::Postgres(_));
+    if board.join_required {
+        if record(db, s.board, s.expiry, s.owner, true)
+            .await?
+            .is_none()
+        {
+            return Err(TournamentWriteError::JoinRequired);
+        }
+        let (set, filter) = operator_sql(s.operator, s.sort_order, postgres, "$7", "$8");
+        let sql = format!(
+            "UPDATE leaderboard_record SET {set}, num_score = num_score + 1, \
+             metadata = COALESCE($5, metadata), username = COALESCE($4, username), \
+             update_time = $6 WHERE leaderboard_id = $1 AND expiry_time = $2 AND owner_id = $3 \
+             AND (max_num_score = 0 OR num_score < max_num_score) AND ({filter})"
+        );
+        on_db!(db, write, |pool| {
+            sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(s.board)
+                .bind(s.expiry)
+                .bind(s.owner)
+                .bind(s.username)
+                .bind(s.metadata)
+                .bind(s.now)
+                .bind(s.score)
+                .bind(s.subscore)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+    } else {
+        let sql = write_sql(s.operator, s.sort_order, postgres);
+        let (first_score, first_subscore) = match s.operator {
+            Operator::Decrement => (0, 0),
+            _ => (s.score, s.subscore),
+        };
+        on_db!(db, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let written: Option<Record> = sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(s.board)
+                .bind(s.expiry)
+                .bind(s.owner)
+                .bind(s.username)
+                .bind(first_score)
+                .bind(first_subscore)
+                .bind(s.max_num_score)
+                .bind(s.metadata)
+                .bind(s.now)
+                .bind(s.score)
+                .bind(s.subscore)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(r) = written {
+                if r.max_num_score > 0 && r.num_score > r.max_num_score {
+                    return Err(TournamentWriteError::MaxNumScore);
+                }
+                if board.has_max_size() && r.num_score <= 1 {
+                    let grown = sqlx::query(GROW).bind(&board.id).execute(&mut *tx).await?;
+                    if grown.rows_affected() != 1 {
+                        return Err(TournamentWriteError::Full);
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok::<(), TournamentWriteError>(())
+        })?;
+    }
+    record(db, s.board, s.expiry, s.owner, true)
+        .await?
+        .ok_or(TournamentWriteError::Sql(sqlx::Error::RowNotFound))
+}
+
+/// Changes how many submissions a player has in a tournament's period.
+pub async fn add_attempts(
+    db: &Db,
+    board: &str,
+    expiry: i64,
+    owner: &str,
+    count: i64,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, write, |pool| {
+        sqlx::query(
+            "UPDATE leaderboard_record SET max_num_score = max_num_score + $1 \
+             WHERE leaderboard_id = $2 AND expiry_time = $3 AND owner_id = $4",
+        )
+        .bind(count)
+        .bind(board)
+        .bind(expiry)
+        .bind(owner)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// The sizes of some tournaments.
+pub async fn sizes(db: &Db, ids: &[String]) -> Result<HashMap<String, i64>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let params: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT id, size FROM leaderboard WHERE id IN ({})",
+        params.join(", ")
+    );
+    let rows: Vec<(String, i64)> = on_db!(db, read, |pool| {
+        let mut query = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+        for id in ids {
+            query = query.bind(id);
+        }
+        query.fetch_all(pool).await
+    })?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Empties a tournament's size (at a reset).
+pub async fn reset_size(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, write, |pool| {
+        sqlx::query("UPDATE leaderboard SET size = 0 WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
     })
 }
 
