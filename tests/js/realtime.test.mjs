@@ -276,7 +276,12 @@ describe("realtime socket rules", () => {
   let client;
 
   before(async () => {
-    server = await startServer({ label: "realtime-rules" });
+    // No inbound rate limit: one test sends 2,000 messages a second on purpose (flood.test.mjs
+    // covers the limit).
+    server = await startServer({
+      label: "realtime-rules",
+      args: ["--socket.max_inbound_messages_per_sec", "0"],
+    });
     client = makeClient(server);
   });
   after(async () => {

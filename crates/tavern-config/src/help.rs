@@ -41,6 +41,10 @@ fn notes() -> Vec<(&'static str, String)> {
         ),
         ("socket.response_headers", "Name=Value".to_owned()),
         ("socket.address", "empty: every interface".to_owned()),
+        (
+            "socket.max_inbound_messages_per_sec",
+            "per socket, burst as many; over it the socket is closed; 0: no limit".to_owned(),
+        ),
         ("metrics.prometheus_port", "0: off".to_owned()),
         (
             "fleet.odin.app_id",

@@ -146,6 +146,9 @@ pub struct Socket {
     pub ping_backoff_threshold: u32,
     /// Messages queued for one client before it is considered too slow and disconnected.
     pub outgoing_queue_size: usize,
+    /// Tavern's own key: realtime messages one socket may send per second (sustained, with a
+    /// burst of as many) before it is closed for flooding; 0: no limit.
+    pub max_inbound_messages_per_sec: u32,
     pub close_ack_wait_ms: u64,
     /// Certificate file for direct TLS; needs `ssl_private_key`.
     pub ssl_certificate: String,
@@ -174,6 +177,7 @@ impl Default for Socket {
             ping_period_ms: 15_000,
             ping_backoff_threshold: 20,
             outgoing_queue_size: 64,
+            max_inbound_messages_per_sec: 240,
             close_ack_wait_ms: 2000,
             ssl_certificate: String::new(),
             ssl_private_key: String::new(),

@@ -144,6 +144,12 @@ impl Config {
             1,
             MAX_QUEUE,
         )?;
+        range(
+            "socket.max_inbound_messages_per_sec",
+            s.max_inbound_messages_per_sec,
+            0,
+            1_000_000,
+        )?;
         match (s.ssl_certificate.is_empty(), s.ssl_private_key.is_empty()) {
             (false, true) => {
                 return Err(ConfigError::invalid(

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod log_throttle;
 pub mod logging;
 pub mod matches;
 pub mod matchmaking;

@@ -21,6 +21,7 @@ use uuid::Uuid;
 pub use listing::ListRequest;
 use mailbox::Mailbox;
 
+use crate::log_throttle::Throttle;
 use crate::state::AppState;
 
 /// How long a client waits for a join attempt's answer before it counts as a rejection.
@@ -236,8 +237,13 @@ impl MatchRegistry {
     pub fn send_data(&self, id: Uuid, node: &str, message: MatchMessage) {
         if let Some(entry) = self.entry(id, node)
             && entry.mailbox.input(message).is_err()
+            && let Some(dropped) = INPUT_FULL_LOG.hit()
         {
-            tracing::warn!(match_id = %id, "match input queue full, message dropped");
+            tracing::warn!(
+                match_id = %id,
+                dropped,
+                "match input queue full, messages dropped (dropped: since the last such line, all matches)"
+            );
         }
     }
 
@@ -245,8 +251,13 @@ impl MatchRegistry {
     pub fn presences_left(&self, id: Uuid, presences: Vec<Presence>) {
         if let Some(entry) = self.read().get(&id)
             && entry.mailbox.call(Call::Leave(presences)).is_err()
+            && let Some(lost) = CALL_FULL_LOG.hit()
         {
-            tracing::warn!(match_id = %id, "match call queue full, leave not delivered");
+            tracing::warn!(
+                match_id = %id,
+                lost,
+                "match call queue full, leave not delivered (lost: since the last such line, all matches)"
+            );
         }
     }
 
@@ -327,3 +338,8 @@ impl MatchRegistry {
             .remove(&id);
     }
 }
+
+/// Client data dropped at full match input queues: one warning per interval.
+static INPUT_FULL_LOG: Throttle = Throttle::new(crate::log_throttle::INTERVAL);
+/// Leaves lost at full match call queues: one warning per interval.
+static CALL_FULL_LOG: Throttle = Throttle::new(crate::log_throttle::INTERVAL);

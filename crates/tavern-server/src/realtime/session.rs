@@ -11,6 +11,8 @@ use tavern_proto::realtime::Envelope;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use crate::log_throttle::Throttle;
+
 /// The realtime wire format a socket chose with `format=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -89,6 +91,12 @@ impl CloseReason {
         code: 1000,
         reason: "server-side session disconnect",
         drain: true,
+    };
+    /// Tavern's own: the client sent more than `socket.max_inbound_messages_per_sec`.
+    pub const FLOODING: CloseReason = CloseReason {
+        code: 1008,
+        reason: "too many messages",
+        drain: false,
     };
     pub const SHUTDOWN: CloseReason = CloseReason {
         code: 1001,
@@ -185,20 +193,34 @@ impl SessionHandle {
                 return true;
             }
         }
-        tracing::warn!(session_id = %self.info.id, "session outgoing queue full, closing");
-        self.close(CloseReason::QUEUE_FULL);
+        if self.close(CloseReason::QUEUE_FULL)
+            && let Some(sessions) = QUEUE_FULL_LOG.hit()
+        {
+            tracing::warn!(
+                session_id = %self.info.id,
+                sessions,
+                "session outgoing queue full, closing (sessions: closed this way since the last such line)"
+            );
+        }
         false
     }
 
-    /// Asks the socket to close; the first reason wins.
-    pub fn close(&self, reason: CloseReason) {
+    /// Asks the socket to close; the first reason wins. True for the first request.
+    pub fn close(&self, reason: CloseReason) -> bool {
         let mut outgoing = self.lock();
-        if outgoing.close.is_none() {
-            outgoing.close = Some(reason);
-            drop(outgoing);
-            self.writer.notify_one();
-            self.closed.notify_waiters();
+        if outgoing.close.is_some() {
+            return false;
         }
+        outgoing.close = Some(reason);
+        drop(outgoing);
+        self.writer.notify_one();
+        self.closed.notify_waiters();
+        true
+    }
+
+    /// Whether a close has been asked for.
+    pub fn is_closing(&self) -> bool {
+        self.lock().close.is_some()
     }
 
     /// Completes once a close has been asked for.
@@ -243,3 +265,6 @@ impl SessionHandle {
         outgoing.messages.clear();
     }
 }
+
+/// Sessions closed for a full outgoing queue: one warning per interval.
+static QUEUE_FULL_LOG: Throttle = Throttle::new(crate::log_throttle::INTERVAL);

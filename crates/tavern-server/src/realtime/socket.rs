@@ -18,6 +18,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use super::session::{CloseReason, Format, Next, SessionHandle, SessionInfo};
 use super::stream::{Presence, Stream};
 use crate::api::extract::{Params, parse_go_bool};
+use crate::log_throttle::Throttle;
 use crate::state::AppState;
 
 /// The upgrade handler.
@@ -127,7 +128,9 @@ fn start_session(
     }
 
     async move {
-        read_loop(&state, &session, stream).await;
+        let mut stream = stream;
+        read_loop(&state, &session, &mut stream).await;
+        let server_closed = session.is_closing();
 
         // Clean up everything the session held, then let the writer finish.
         session.close(CloseReason::SERVER_DISCONNECT);
@@ -136,6 +139,20 @@ fn start_session(
         realtime.tracker.untrack_all(session.id());
         realtime.status.unfollow_all(session.id());
         state.matchmaker.pool().remove_session(session.id());
+        if server_closed {
+            // Read (and drop) what still arrives until the client answers the close frame, for
+            // at most `socket.close_ack_wait_ms`: closing with unread data would reset the
+            // connection and lose the close frame, and its reason, on the way to the client.
+            let wait = Duration::from_millis(state.config.socket.close_ack_wait_ms);
+            let _ = timeout(wait, async {
+                while let Some(Ok(frame)) = stream.next().await {
+                    if let Message::Close(_) = frame {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
         let _ = writer.await;
         if let Some(metrics) = metrics {
             metrics.sockets.decrement(1.0);
@@ -147,7 +164,7 @@ fn start_session(
 async fn read_loop(
     state: &Arc<AppState>,
     session: &Arc<SessionHandle>,
-    mut stream: SplitStream<WebSocket>,
+    stream: &mut SplitStream<WebSocket>,
 ) {
     let pong_wait = Duration::from_millis(state.config.socket.pong_wait_ms);
     // The pong deadline moves with every frame; the timer is re-armed only when it fires
@@ -157,6 +174,7 @@ async fn read_loop(
     tokio::pin!(deadline);
     let closed = session.closed();
     tokio::pin!(closed);
+    let mut limit = InboundLimit::new(state.config.socket.max_inbound_messages_per_sec);
     loop {
         let frame = tokio::select! {
             frame = stream.next() => frame,
@@ -183,6 +201,21 @@ async fn read_loop(
             Some(Ok(frame)) => frame,
         };
         last_frame = Instant::now();
+        if matches!(frame, Message::Text(_) | Message::Binary(_))
+            && limit.as_mut().is_some_and(|limit| !limit.allow(last_frame))
+        {
+            if session.close(CloseReason::FLOODING)
+                && let Some(sockets) = FLOODING_LOG.hit()
+            {
+                tracing::warn!(
+                    session_id = %session.id(),
+                    user_id = %session.user_id(),
+                    sockets,
+                    "socket closed: more than socket.max_inbound_messages_per_sec (sockets: closed this way since the last such line)"
+                );
+            }
+            return;
+        }
         let decoded = match (frame, session.info.format) {
             (Message::Text(text), Format::Json) => Envelope::from_json(text.as_str()),
             (Message::Binary(bytes), Format::Protobuf) => Envelope::from_protobuf(&bytes),
@@ -207,6 +240,40 @@ async fn read_loop(
         if let Err(reason) = Box::pin(super::pipeline::handle(state, session, envelope)).await {
             session.close(reason);
             return;
+        }
+    }
+}
+
+/// Sockets closed for flooding: one warning per interval.
+static FLOODING_LOG: Throttle = Throttle::new(crate::log_throttle::INTERVAL);
+
+/// `socket.max_inbound_messages_per_sec` as a token bucket: `rate` tokens a second, at most
+/// `rate` saved up (a one-second burst).
+struct InboundLimit {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl InboundLimit {
+    fn new(per_sec: u32) -> Option<InboundLimit> {
+        (per_sec > 0).then(|| InboundLimit {
+            rate: f64::from(per_sec),
+            tokens: f64::from(per_sec),
+            last: Instant::now(),
+        })
+    }
+
+    /// Whether one more message may be read at `now`.
+    fn allow(&mut self, now: Instant) -> bool {
+        let earned = now.duration_since(self.last).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + earned).min(self.rate);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 }
