@@ -1,7 +1,7 @@
 //! What every request handler shares: configuration, database, token issuer, revocations and
 //! the runtime modules.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tavern_config::Config;
 
@@ -12,6 +12,7 @@ use crate::matches::MatchRegistry;
 use crate::matchmaking::MatchmakerHost;
 use crate::realtime::Realtime;
 use crate::runtime::RuntimeHost;
+use crate::social::channels::MessageWriter;
 use crate::social::leaderboards::Leaderboards;
 use crate::social::parties::PartyRegistry;
 use crate::storage::Db;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub matchmaker: MatchmakerHost,
     pub parties: Arc<PartyRegistry>,
     pub leaderboards: Arc<Leaderboards>,
+    /// Stores persisted channel messages in groups (`social/channels/writer.rs`).
+    pub message_writer: OnceLock<MessageWriter>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             matchmaker: MatchmakerHost::new(&config_matchmaker),
             parties,
             leaderboards,
+            message_writer: OnceLock::new(),
         }
     }
 

@@ -10,6 +10,7 @@
 //! - `access.rs`: who may join a group channel or a direct-message channel;
 //! - `realtime.rs`: the socket messages (join, leave, send, update, remove);
 //! - `history.rs`: a page of a channel's history with Nakama's cursors; `rest.rs` its route;
+//! - `writer.rs`: the task that commits persisted messages in groups;
 //! - `sql.rs`: the message table (migration 0006);
 //! - `nk.rs`: the `Nk` functions for game code.
 
@@ -21,6 +22,7 @@ mod rest;
 mod sql;
 mod target;
 mod write;
+mod writer;
 
 use std::sync::Arc;
 
@@ -28,6 +30,7 @@ use axum::Router;
 use axum::routing::get;
 
 pub use write::{ChannelWrite, Sender, WriteError, code, group_event, remove, send, update};
+pub use writer::MessageWriter;
 
 use crate::state::AppState;
 

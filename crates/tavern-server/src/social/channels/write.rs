@@ -7,11 +7,11 @@ use tavern_proto::{Timestamp, api};
 use uuid::Uuid;
 
 use super::sql;
+use super::writer::MessageWriter;
 use crate::api::error::ApiError;
-use crate::on_db;
 use crate::realtime::stream::{Stream, StreamMode};
 use crate::state::AppState;
-use crate::storage::{Db, now_unix};
+use crate::storage::now_unix;
 
 /// Message codes, Nakama's numbers.
 pub mod code {
@@ -186,7 +186,8 @@ pub async fn send(
 ) -> Result<ChannelMessageAck, WriteError> {
     let write = ChannelWrite::new(stream, code::CHAT, sender, Uuid::now_v7(), content, persist);
     if persist {
-        store(&state.db, &write)
+        MessageWriter::of(state)
+            .store(write.clone())
             .await
             .map_err(|e| persist_failed("could not persist a channel message", e))?;
     }
@@ -278,18 +279,14 @@ impl ChannelWrite {
     /// Stores the message (when it persists) on its own, then pushes it.
     pub async fn write(&self, state: &AppState) -> Result<(), ApiError> {
         if self.message.persistent == Some(true) {
-            store(&state.db, self)
+            MessageWriter::of(state)
+                .store(self.clone())
                 .await
                 .map_err(|e| ApiError::database("Could not persist channel message.", e))?;
         }
         self.push(state);
         Ok(())
     }
-}
-
-/// Stores a message through the writer of whichever database the server runs on.
-async fn store(db: &Db, write: &ChannelWrite) -> Result<(), sqlx::Error> {
-    on_db!(db, write, |pool| write.insert(pool).await)
 }
 
 fn persist_failed(context: &'static str, error: sqlx::Error) -> WriteError {
