@@ -1,13 +1,15 @@
 // Friends with the official client: adding by id and by username, accepting by adding back,
 // deleting and blocking each way, the request (-2) and accept (-3) notifications, edge counts,
-// listing by state with cursors, bad input, and blocks closing direct messages.
+// listing by state with cursors, bad input, and blocks closing direct messages; the same through
+// server code (Rust friends_api, Lua tests/lua/friends.lua).
 // tavern-test: postgres
 
 import assert from "node:assert/strict";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { makeClient, nextEvent, rejectsWith, request } from "./lib/client.mjs";
-import { startServer, uniqueName } from "./lib/server.mjs";
+import { repoRoot, startServer, uniqueName } from "./lib/server.mjs";
 
 const FRIEND = 0;
 const INVITE_SENT = 1;
@@ -312,4 +314,78 @@ describe("friends", () => {
     assert.equal(res.status, 200);
     assert.deepEqual(await edges(alice), []);
   });
+});
+
+describe("friends from server code (Rust friends_api, Lua tests/lua/friends.lua)", () => {
+  let rpcServer;
+  let rpcClient;
+
+  before(async () => {
+    rpcServer = await startServer({
+      label: "friends-rpc",
+      args: ["--runtime.path", path.join(repoRoot, "tests", "lua"), "--session.token_expiry_sec", "7200"],
+    });
+    rpcClient = makeClient(rpcServer);
+  });
+  after(async () => {
+    await rpcServer?.stop();
+  });
+
+  const rpc = async (session, id, input) => (await rpcClient.rpc(session, id, input)).payload;
+  const listed = (payload) => (Array.isArray(payload.friends) ? payload.friends : []).map((f) => [f.user.id, f.state ?? 0]);
+
+  for (const [runtime, prefix] of [["Rust", "rust_friends_"], ["Lua", "lua_friends_"]]) {
+    test(`${runtime}: add, accept, list with cursors, block and delete for a user`, async () => {
+      const alice = await rpcClient.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+      const bob = await rpcClient.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+      const carol = await rpcClient.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+      const as = (who) => ({ user_id: who.user_id, username: who.username });
+
+      await rpc(alice, `${prefix}add`, { ...as(alice), ids: [bob.user_id], usernames: [carol.username] });
+      let page = await rpc(alice, `${prefix}list`, { user_id: alice.user_id, limit: 10 });
+      assert.deepEqual(listed(page).map(([, s]) => s), [INVITE_SENT, INVITE_SENT]);
+      assert.ok(!page.cursor);
+      const requests = await rpcClient.listNotifications(bob, 10);
+      assert.deepEqual(requests.notifications.map((n) => [n.code, n.sender_id]), [[-2, alice.user_id]]);
+
+      await rpc(bob, `${prefix}add`, { ...as(bob), ids: [alice.user_id] });
+      const first = await rpc(alice, `${prefix}list`, { user_id: alice.user_id, limit: 1 });
+      assert.deepEqual(listed(first), [[bob.user_id, FRIEND]]);
+      assert.ok(first.cursor);
+      const second = await rpc(alice, `${prefix}list`, { user_id: alice.user_id, limit: 1, cursor: first.cursor });
+      assert.deepEqual(listed(second), [[carol.user_id, INVITE_SENT]]);
+      const received = await rpc(carol, `${prefix}list`, { user_id: carol.user_id, state: INVITE_RECEIVED });
+      assert.deepEqual(listed(received), [[alice.user_id, INVITE_RECEIVED]]);
+
+      await rpc(carol, `${prefix}block`, { ...as(carol), usernames: [alice.username] });
+      assert.deepEqual(listed(await rpc(alice, `${prefix}list`, { user_id: alice.user_id })), [[bob.user_id, FRIEND]]);
+      await rpc(alice, `${prefix}delete`, { ...as(alice), ids: [bob.user_id] });
+      assert.deepEqual(listed(await rpc(bob, `${prefix}list`, { user_id: bob.user_id })), []);
+      assert.deepEqual(
+        (await rpcClient.listFriends(carol)).friends.map((f) => [f.user.id, f.state]),
+        [[alice.user_id, BLOCKED]],
+      );
+    });
+
+    test(`${runtime}: bad arguments fail with Nakama's messages`, async () => {
+      const alice = await rpcClient.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+      const message = async (id, input) => {
+        try {
+          await rpc(alice, id, input);
+        } catch (e) {
+          return (await e.json()).message;
+        }
+        assert.fail(`${id} should have failed`);
+      };
+      assert.match(await message(`${prefix}list`, { user_id: "nope" }), /expects user ID to be a valid identifier/);
+      assert.match(await message(`${prefix}list`, { user_id: alice.user_id, limit: 101 }), /expects limit to be 1-100/);
+      assert.match(await message(`${prefix}list`, { user_id: alice.user_id, state: 4 }), /expects state to be 0-3/);
+      assert.match(await message(`${prefix}list`, { user_id: alice.user_id, cursor: "garbage" }), /cursor/i);
+      const as = { user_id: alice.user_id, username: alice.username };
+      assert.match(await message(`${prefix}add`, { ...as, ids: [alice.user_id] }), /cannot add self as friend/);
+      assert.match(await message(`${prefix}block`, { ...as, usernames: [alice.username] }), /cannot block self/);
+      assert.match(await message(`${prefix}add`, { ...as, ids: ["x"] }), /invalid user ID 'x'/);
+      assert.match(await message(`${prefix}delete`, { ...as, usernames: [uniqueName("nobody")] }), /no valid ID or username was provided/);
+    });
+  }
 });

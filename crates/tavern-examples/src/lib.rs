@@ -18,6 +18,8 @@
 //!   own session on custom streams).
 //! * [`leaderboards_api`] — RPCs `rust_leaderboard_*` over the leaderboard functions, for
 //!   server-to-server calls and tests.
+//! * [`friends_api`] — the friends, link and ban `Nk` functions behind `rust_friends_*` RPCs (for
+//!   the integration tests).
 //! * [`fleet_session`] — dedicated game servers from the fleet manager for matchmaker groups
 //!   (active only when a fleet manager is registered).
 
@@ -27,6 +29,7 @@ pub mod echo;
 pub mod echo_match;
 pub mod errors;
 pub mod fleet_session;
+pub mod friends_api;
 pub mod idle_match;
 pub mod leaderboards_api;
 pub mod lobby;
@@ -50,6 +53,7 @@ pub const MODULES: &[Module] = &[
     storage_api::MODULE,
     chat_api::MODULE,
     leaderboards_api::MODULE,
+    friends_api::MODULE,
 ];
 
 /// Parses an RPC payload as JSON parameters (an empty payload is `{}`).

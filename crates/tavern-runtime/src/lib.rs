@@ -49,13 +49,14 @@ pub use matchmaker::MatchmakerEntry;
 pub use message_kind::MessageKind;
 pub use module::{InitFn, Module, Origin, select_modules};
 pub use nk::{
-    AccountUpdate, Balances, BoxFuture, ChannelSender, ChannelType, ChannelsBackend, Database,
-    FriendsBackend, GroupsBackend, LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend,
-    MatchFilter, Metadata, MultiUpdateResult, Nk, NkBackend, NotificationDelete, NotificationSend,
-    NotificationsBackend, PartiesBackend, PresenceMeta, SYSTEM_USER_ID, StorageBackend,
-    StorageDelete, StorageRead, StorageWrite, StreamId, StreamPresence, StreamsBackend,
-    TournamentCreate, TournamentListFilter, TournamentsBackend, WalletBackend, WalletLedgerItem,
-    WalletLedgerList, WalletUpdate, WalletUpdateResult,
+    AccountUpdate, AccountsBackend, Balances, BoxFuture, ChannelSender, ChannelType,
+    ChannelsBackend, Database, FriendsBackend, FriendsChange, GroupsBackend, Identity,
+    LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend, MatchFilter, Metadata,
+    MultiUpdateResult, Nk, NkBackend, NotificationDelete, NotificationSend, NotificationsBackend,
+    PartiesBackend, PresenceMeta, SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead,
+    StorageWrite, StreamId, StreamPresence, StreamsBackend, TournamentCreate, TournamentListFilter,
+    TournamentsBackend, WalletBackend, WalletLedgerItem, WalletLedgerList, WalletUpdate,
+    WalletUpdateResult,
 };
 pub use presence::Presence;
 

@@ -3,6 +3,7 @@
 //! JSON, encodings, registrations, accounts, matches, HTTP, fleet); each social domain has a
 //! file of its own that mirrors `tavern_runtime::Nk`'s domain file.
 
+mod accounts;
 mod channels;
 mod friends;
 mod groups;
@@ -94,6 +95,7 @@ pub(crate) fn module(lua: &Lua) -> mlua::Result<Table> {
     storage::register(lua, &nk)?;
     wallet::register(lua, &nk)?;
     friends::register(lua, &nk)?;
+    accounts::register(lua, &nk)?;
     groups::register(lua, &nk)?;
     channels::register(lua, &nk)?;
     notifications::register(lua, &nk)?;

@@ -3,6 +3,7 @@
 //! This file holds the handle and the accounts, matches and HTTP functions; each social domain
 //! has a file of its own with its `Nk` functions and the backend trait the server implements.
 
+mod accounts;
 mod channels;
 mod friends;
 mod groups;
@@ -14,8 +15,9 @@ mod streams;
 mod tournaments;
 mod wallet;
 
+pub use accounts::{AccountsBackend, Identity};
 pub use channels::{ChannelSender, ChannelType, ChannelsBackend};
-pub use friends::FriendsBackend;
+pub use friends::{FriendsBackend, FriendsChange};
 pub use groups::GroupsBackend;
 pub use leaderboards::{LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend};
 pub use notifications::{NotificationDelete, NotificationSend, NotificationsBackend};
@@ -140,6 +142,10 @@ pub trait NkBackend: Send + Sync + 'static {
     }
     /// Wallets and their ledgers: see [`WalletBackend`].
     fn wallet(&self) -> Option<&dyn WalletBackend> {
+        None
+    }
+    /// Links, unlinks and bans: see [`AccountsBackend`].
+    fn accounts(&self) -> Option<&dyn AccountsBackend> {
         None
     }
     /// Friends: see [`FriendsBackend`].

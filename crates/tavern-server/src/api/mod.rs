@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod hooks;
+pub mod link;
 pub mod matches;
 pub mod matchmaker;
 pub mod rpc;
@@ -41,6 +42,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v2/account/authenticate/email", post(authenticate::email))
         .route("/v2/account/session/refresh", post(session::refresh))
+        .route("/v2/account/link/custom", post(link::custom))
+        .route("/v2/account/link/device", post(link::device))
+        .route("/v2/account/link/email", post(link::email))
+        .route("/v2/account/unlink/custom", post(link::unlink_custom_route))
+        .route("/v2/account/unlink/device", post(link::unlink_device_route))
+        .route("/v2/account/unlink/email", post(link::unlink_email_route))
         .route("/v2/session/logout", post(session::logout))
         .route(
             "/v2/account",

@@ -2,6 +2,7 @@
 //! the realtime socket make into them.
 
 mod http_client;
+mod nk_accounts;
 pub(crate) mod nk_backend;
 
 use std::sync::Arc;

@@ -4,9 +4,10 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use tavern_proto::api;
 use tavern_runtime::{
-    BoxFuture, ChannelsBackend, Code, FriendsBackend, GroupsBackend, HttpRequest, HttpResponse,
-    LeaderboardsBackend, MatchFilter, NkBackend, NotificationsBackend, PartiesBackend,
-    RuntimeError, StorageBackend, StreamsBackend, TournamentsBackend, WalletBackend,
+    AccountsBackend, BoxFuture, ChannelsBackend, Code, FriendsBackend, GroupsBackend, HttpRequest,
+    HttpResponse, LeaderboardsBackend, MatchFilter, NkBackend, NotificationsBackend,
+    PartiesBackend, RuntimeError, StorageBackend, StreamsBackend, TournamentsBackend,
+    WalletBackend,
 };
 use uuid::Uuid;
 
@@ -195,6 +196,10 @@ impl NkBackend for ServerNk {
     }
 
     fn wallet(&self) -> Option<&dyn WalletBackend> {
+        Some(self)
+    }
+
+    fn accounts(&self) -> Option<&dyn AccountsBackend> {
         Some(self)
     }
 

@@ -5,6 +5,7 @@
 //! single-connection writer pool beside a reader pool so writers never fight over the lock.
 
 pub mod account_writer;
+pub mod links;
 pub mod transaction;
 pub mod users;
 
