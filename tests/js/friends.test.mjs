@@ -367,6 +367,26 @@ describe("friends from server code (Rust friends_api, Lua tests/lua/friends.lua)
       );
     });
 
+    test(`${runtime}: users_get_random picks distinct users, at most count, never the system user`, async () => {
+      const caller = await rpcClient.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+      for (let i = 0; i < 3; i += 1) {
+        await rpcClient.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+      }
+      const users = (payload) => (Array.isArray(payload.users) ? payload.users : []);
+      const three = users(await rpc(caller, `${prefix}random`, { count: 3 }));
+      assert.equal(three.length, 3);
+      assert.equal(new Set(three.map((u) => u.id)).size, 3);
+      assert.ok(three.every((u) => u.id && u.id !== "00000000-0000-0000-0000-000000000000" && u.username));
+      assert.deepEqual(users(await rpc(caller, `${prefix}random`, { count: 0 })), []);
+      let failed;
+      try {
+        await rpc(caller, `${prefix}random`, { count: 1001 });
+      } catch (e) {
+        failed = (await e.json()).message;
+      }
+      assert.match(failed ?? "", /count must be 0-1000/);
+    });
+
     test(`${runtime}: bad arguments fail with Nakama's messages`, async () => {
       const alice = await rpcClient.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
       const message = async (id, input) => {

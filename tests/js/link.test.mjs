@@ -257,3 +257,70 @@ describe("links and bans from server code (Rust friends_api, Lua tests/lua/frien
     });
   }
 });
+
+describe("providers that need outside services (not configured in Tavern)", () => {
+  let server;
+  let client;
+
+  before(async () => {
+    server = await startServer({ label: "link-providers", bundled: [], args: ["--session.token_expiry_sec", "7200"] });
+    client = makeClient(server);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test("links answer as Nakama without the provider's configuration or service", async () => {
+    const session = await client.authenticateDevice(device(), true);
+    await rejectsWith(client.linkApple(session, { token: "x" }), 400, 9, "Apple authentication is not configured.");
+    await rejectsWith(client.linkFacebook(session, { token: "" }), 400, 3, "Facebook access token is required.");
+    await rejectsWith(client.linkFacebook(session, { token: "x" }), 401, 16, "Could not authenticate Facebook profile.");
+    await rejectsWith(
+      client.linkFacebookInstantGame(session, { signed_player_info: "" }),
+      400,
+      3,
+      "Signed Player Info for a Facebook Instant Game is required.",
+    );
+    await rejectsWith(
+      client.linkFacebookInstantGame(session, { signed_player_info: "x.y" }),
+      401,
+      16,
+      "Could not authenticate Facebook Instant Game profile.",
+    );
+    await rejectsWith(client.linkGameCenter(session, { player_id: "p" }), 400, 3, "GameCenter bundle ID is required.");
+    const gameCenter = {
+      bundle_id: "b",
+      player_id: "p",
+      public_key_url: "https://example.com/key",
+      salt: "s",
+      signature: "sig",
+      timestamp_seconds: "1700000000",
+    };
+    await rejectsWith(client.linkGameCenter(session, gameCenter), 401, 16, "Could not authenticate GameCenter profile.");
+    await rejectsWith(client.linkGoogle(session, { token: "" }), 400, 3, "Google access token is required.");
+    await rejectsWith(client.linkGoogle(session, { token: "x" }), 401, 16, "Could not authenticate Google profile.");
+    await rejectsWith(client.linkSteam(session, { account: { token: "" } }), 400, 3, "Steam access token is required.");
+    await rejectsWith(client.linkSteam(session, { account: { token: "x" } }), 400, 9, "Steam authentication is not configured.");
+  });
+
+  test("unlinks without a token need no provider; with one, the provider's check fails", async () => {
+    // As Nakama: the account's id for the provider is cleared whether or not it had one, as long
+    // as another way to log in stays (here the device).
+    const deviceId = device();
+    const session = await client.authenticateDevice(deviceId, true);
+    for (const call of [
+      () => client.unlinkApple(session, {}),
+      () => client.unlinkFacebook(session, {}),
+      () => client.unlinkFacebookInstantGame(session, {}),
+      () => client.unlinkGameCenter(session, {}),
+      () => client.unlinkGoogle(session, {}),
+      () => client.unlinkSteam(session, {}),
+    ]) {
+      assert.equal(await call(), true);
+    }
+    assert.deepEqual((await client.getAccount(session)).devices.map((d) => d.id), [deviceId]);
+    await rejectsWith(client.unlinkGoogle(session, { token: "x" }), 401, 16, "Could not authenticate Google profile.");
+    await rejectsWith(client.unlinkSteam(session, { token: "x" }), 401, 16, "Could not authenticate Steam profile.");
+    await rejectsWith(client.unlinkApple(session, { token: "x" }), 401, 16, "Could not authenticate Apple profile.");
+  });
+});

@@ -68,3 +68,12 @@ rpc("lua_friends_unban", function(context, input)
   nk.users_unban_id(input.ids)
   return {}
 end)
+
+rpc("lua_friends_random", function(context, input)
+  local users = nk.users_get_random(input.count)
+  local out = {}
+  for i, u in ipairs(users) do
+    out[i] = { id = u.user_id, username = u.username }
+  end
+  return { users = out }
+end)

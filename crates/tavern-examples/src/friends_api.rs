@@ -7,7 +7,8 @@
 //!   "username", "ids": [..], "usernames": [..]}` → `{}`;
 //! * `rust_friends_link`, `rust_friends_unlink` — `{"user_id", "kind": "device" | "custom" |
 //!   "email", "id", "email", "password"}` → `{}`;
-//! * `rust_friends_ban`, `rust_friends_unban` — `{"ids": [..]}` → `{}`.
+//! * `rust_friends_ban`, `rust_friends_unban` — `{"ids": [..]}` → `{}`;
+//! * `rust_friends_random` — `{"count"}` → `{"users": [..]}`.
 
 use serde::Deserialize;
 use tavern_runtime::{Initializer, Module, RuntimeError};
@@ -52,6 +53,11 @@ struct Link {
     email: String,
     #[serde(default)]
     password: String,
+}
+
+#[derive(Deserialize)]
+struct Random {
+    count: usize,
 }
 
 #[derive(Deserialize)]
@@ -117,6 +123,10 @@ fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
     init.register_rpc("rust_friends_unban", |_ctx, nk, text| async move {
         nk.users_unban_id(&payload::<Ban>(&text)?.ids).await?;
         Ok("{}".to_owned())
+    });
+    init.register_rpc("rust_friends_random", |_ctx, nk, text| async move {
+        let users = nk.users_get_random(payload::<Random>(&text)?.count).await?;
+        Ok(serde_json::json!({ "users": users }).to_string())
     });
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! The `nakama` functions for an account's ways to log in and bans: `link_*`, `unlink_*`
-//! (device, custom, email), `users_ban_id` and `users_unban_id`.
+//! (device, custom, email), `users_get_random`, `users_ban_id` and `users_unban_id`.
 
 use mlua::{Lua, Table, Value};
 
-use super::{block, nk_of, strings};
+use super::{block, nk_of, strings, user_value};
 
 /// Adds this domain's functions to the module table.
 pub(super) fn register(lua: &Lua, nk: &Table) -> mlua::Result<()> {
@@ -43,6 +43,21 @@ pub(super) fn register(lua: &Lua, nk: &Table) -> mlua::Result<()> {
         "unlink_email",
         lua.create_function(|lua, (user_id, email): (String, Option<String>)| {
             block(nk_of(lua)?.unlink_email(&user_id, email.as_deref().unwrap_or_default()))
+        })?,
+    )?;
+    nk.set(
+        "users_get_random",
+        lua.create_function(|lua, count: Option<i64>| {
+            let count = count.unwrap_or(0);
+            if !(0..=1000).contains(&count) {
+                return Err(mlua::Error::runtime("count must be 0-1000"));
+            }
+            let users = block(nk_of(lua)?.users_get_random(count as usize))?;
+            let list = lua.create_table()?;
+            for user in &users {
+                list.push(user_value(lua, user)?)?;
+            }
+            Ok(list)
         })?,
     )?;
     nk.set(

@@ -1,8 +1,8 @@
-//! Accounts beyond the profile: linking and unlinking ways to log in, and bans. The `Nk`
+//! Accounts beyond the profile: linking and unlinking ways to log in, bans, random users. The `Nk`
 //! functions and the part of the backend behind them.
 
 use super::{BoxFuture, Nk, domain};
-use crate::RuntimeError;
+use crate::{RuntimeError, api};
 
 /// A way to log in that server code can link to or unlink from an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,9 @@ pub trait AccountsBackend: Send + Sync {
         user_id: String,
         identity: Identity,
     ) -> BoxFuture<'_, Result<(), RuntimeError>>;
+    /// See [`Nk::users_get_random`].
+    fn users_get_random(&self, count: usize)
+    -> BoxFuture<'_, Result<Vec<api::User>, RuntimeError>>;
     /// See [`Nk::users_ban_id`] and [`Nk::users_unban_id`].
     fn users_ban(
         &self,
@@ -102,6 +105,15 @@ impl Nk {
     pub async fn users_unban_id<S: AsRef<str>>(&self, user_ids: &[S]) -> Result<(), RuntimeError> {
         let ids = user_ids.iter().map(|s| s.as_ref().to_owned()).collect();
         domain(self.backend.accounts())?.users_ban(ids, false).await
+    }
+
+    /// Up to `count` (0-1000) users from a random point of the id order (a few users are
+    /// returned in id order, so this is random enough to pick opponents, not to shuffle).
+    /// Fails with [`Code::InvalidArgument`](crate::Code::InvalidArgument) above 1000.
+    pub async fn users_get_random(&self, count: usize) -> Result<Vec<api::User>, RuntimeError> {
+        domain(self.backend.accounts())?
+            .users_get_random(count)
+            .await
     }
 
     async fn link(&self, user_id: &str, identity: Identity) -> Result<(), RuntimeError> {

@@ -151,6 +151,31 @@ pub async fn unlink_email(state: &AppState, user_id: Uuid, email: &str) -> Resul
     if done { Ok(()) } else { Err(last_identity()) }
 }
 
+/// Clears the account's id for a provider (whether it had one or not) unless that would leave
+/// no way to log in.
+pub async fn unlink_provider(
+    state: &AppState,
+    user_id: Uuid,
+    column: LinkColumn,
+) -> Result<(), ApiError> {
+    let failed = match column {
+        LinkColumn::Apple => "Error while trying to unlink Apple ID.",
+        LinkColumn::Facebook => "Error while trying to unlink Facebook ID.",
+        LinkColumn::FacebookInstantGame => "Error while trying to unlink Facebook Instant Game ID.",
+        LinkColumn::GameCenter => "Error while trying to unlink GameCenter ID.",
+        LinkColumn::Google => "Error while trying to unlink Google ID.",
+        LinkColumn::Steam => "Error while trying to unlink Steam ID.",
+        LinkColumn::Custom => "Error while trying to unlink custom ID.",
+        LinkColumn::Email => "Error while trying to unlink email.",
+    };
+    let done = state
+        .db
+        .unlink_column(&user_id.to_string(), column, "")
+        .await
+        .map_err(|e| ApiError::database(failed, e))?;
+    if done { Ok(()) } else { Err(last_identity()) }
+}
+
 type Empty = Result<Json<serde_json::Value>, ApiError>;
 
 fn empty() -> Empty {

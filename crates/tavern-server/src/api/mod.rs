@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod hooks;
 pub mod link;
+pub mod link_providers;
 pub mod matches;
 pub mod matchmaker;
 pub mod rpc;
@@ -48,6 +49,45 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v2/account/unlink/custom", post(link::unlink_custom_route))
         .route("/v2/account/unlink/device", post(link::unlink_device_route))
         .route("/v2/account/unlink/email", post(link::unlink_email_route))
+        .route("/v2/account/link/apple", post(link_providers::link_apple))
+        .route(
+            "/v2/account/unlink/apple",
+            post(link_providers::unlink_apple),
+        )
+        .route(
+            "/v2/account/link/facebook",
+            post(link_providers::link_facebook),
+        )
+        .route(
+            "/v2/account/unlink/facebook",
+            post(link_providers::unlink_facebook),
+        )
+        .route(
+            "/v2/account/link/facebookinstantgame",
+            post(link_providers::link_facebook_instant_game),
+        )
+        .route(
+            "/v2/account/unlink/facebookinstantgame",
+            post(link_providers::unlink_facebook_instant_game),
+        )
+        .route(
+            "/v2/account/link/gamecenter",
+            post(link_providers::link_game_center),
+        )
+        .route(
+            "/v2/account/unlink/gamecenter",
+            post(link_providers::unlink_game_center),
+        )
+        .route("/v2/account/link/google", post(link_providers::link_google))
+        .route(
+            "/v2/account/unlink/google",
+            post(link_providers::unlink_google),
+        )
+        .route("/v2/account/link/steam", post(link_providers::link_steam))
+        .route(
+            "/v2/account/unlink/steam",
+            post(link_providers::unlink_steam),
+        )
         .route("/v2/session/logout", post(session::logout))
         .route(
             "/v2/account",

@@ -1,12 +1,13 @@
-//! The server's side of the account `Nk` functions (links, unlinks, bans), with the checks and
+//! The server's side of the account `Nk` functions (links, unlinks, bans, random users), with the checks and
 //! messages of Nakama's runtime.
 
-use tavern_runtime::{AccountsBackend, BoxFuture, Identity, RuntimeError};
+use tavern_runtime::{AccountsBackend, BoxFuture, Identity, RuntimeError, api};
 use uuid::Uuid;
 
 use super::nk_backend::ServerNk;
 use crate::api::error::ApiError;
 use crate::api::link;
+use crate::api::user::api_user;
 use crate::realtime::session::CloseReason;
 use crate::storage::now_unix;
 
@@ -41,6 +42,30 @@ impl AccountsBackend for ServerNk {
                 Identity::Email { email, .. } => link::unlink_email(&state, user, &email).await?,
             }
             Ok(())
+        })
+    }
+
+    fn users_get_random(
+        &self,
+        count: usize,
+    ) -> BoxFuture<'_, Result<Vec<api::User>, RuntimeError>> {
+        Box::pin(async move {
+            if count == 0 {
+                return Ok(Vec::new());
+            }
+            if count > 1000 {
+                return Err(RuntimeError::invalid_argument("count must be 0-1000"));
+            }
+            let state = self.state()?;
+            let rows = state
+                .db
+                .random_users(&Uuid::new_v4().to_string(), count)
+                .await
+                .map_err(|e| ApiError::database("Error retrieving random user accounts.", e))?;
+            Ok(rows
+                .iter()
+                .map(|row| api_user(row, state.is_online(&row.id)))
+                .collect())
         })
     }
 

@@ -48,8 +48,8 @@ impl Db {
         password: Option<&str>,
     ) -> Result<Linked, sqlx::Error> {
         let (name, extra) = match column {
-            LinkColumn::Custom => ("custom_id", ""),
             LinkColumn::Email => ("email", ", password = $4"),
+            other => (other.name(), ""),
         };
         let sql = format!(
             "UPDATE users SET {name} = $2, update_time = $3{extra} WHERE id = $1 \
@@ -128,8 +128,8 @@ impl Db {
         value: &str,
     ) -> Result<bool, sqlx::Error> {
         let (name, extra) = match column {
-            LinkColumn::Custom => ("custom_id", ""),
             LinkColumn::Email => ("email", ", password = NULL"),
+            other => (other.name(), ""),
         };
         let matching = if value.is_empty() {
             String::new()
@@ -212,6 +212,27 @@ impl Db {
 pub enum LinkColumn {
     Custom,
     Email,
+    Apple,
+    Facebook,
+    FacebookInstantGame,
+    GameCenter,
+    Google,
+    Steam,
+}
+
+impl LinkColumn {
+    fn name(self) -> &'static str {
+        match self {
+            LinkColumn::Custom => "custom_id",
+            LinkColumn::Email => "email",
+            LinkColumn::Apple => "apple_id",
+            LinkColumn::Facebook => "facebook_id",
+            LinkColumn::FacebookInstantGame => "facebook_instant_game_id",
+            LinkColumn::GameCenter => "gamecenter_id",
+            LinkColumn::Google => "google_id",
+            LinkColumn::Steam => "steam_id",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -271,6 +271,37 @@ impl Db {
         })
     }
 
+    /// Up to `count` accounts from a point of the id order (`after`, a random id), then from
+    /// the first id when that is short of `count` (each account once; never the system user).
+    pub async fn random_users(
+        &self,
+        after: &str,
+        count: usize,
+    ) -> Result<Vec<UserRow>, sqlx::Error> {
+        let mut rows: Vec<UserRow> = Vec::with_capacity(count);
+        let mut seen = std::collections::HashSet::new();
+        for from in [after, "00000000-0000-0000-0000-000000000000"] {
+            if rows.len() >= count {
+                break;
+            }
+            let sql =
+                format!("SELECT {USER_COLUMNS} FROM users WHERE id > $1 ORDER BY id LIMIT $2");
+            let page = on_db!(self, read, |pool| {
+                sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql))
+                    .bind(from)
+                    .bind(count as i64)
+                    .fetch_all(pool)
+                    .await
+            })?;
+            for row in page {
+                if rows.len() < count && seen.insert(row.id.clone()) {
+                    rows.push(row);
+                }
+            }
+        }
+        Ok(rows)
+    }
+
     /// Applies an account update; false when the account does not exist.
     pub async fn update_account(
         &self,
