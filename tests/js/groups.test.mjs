@@ -2,14 +2,17 @@
 // (open: member at once; closed: a join request), leave (not the last superadmin), add, kick,
 // ban, promote and demote with Nakama's role rules, max_count under concurrent joins, the
 // notifications (-5, -4) and group-channel messages (codes 3-9) of membership changes, the
-// three listings with their filters and cursors, and Nakama's errors for bad input.
+// three listings with their filters and cursors, and Nakama's errors for bad input; the group
+// functions of Rust `Nk` (bundled groups_api, `rust_groups_*`) and Lua `nk` (tests/lua/groups.lua)
+// through RPCs, and Rust and Lua hooks on the group routes.
 // tavern-test: postgres
 
 import assert from "node:assert/strict";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { UUID_RE, makeClient, rejectsWith, request } from "./lib/client.mjs";
-import { sleep, startServer, uniqueName } from "./lib/server.mjs";
+import { repoRoot, sleep, startServer, uniqueName } from "./lib/server.mjs";
 
 const SUPERADMIN = 0;
 const ADMIN = 1;
@@ -17,6 +20,7 @@ const MEMBER = 2;
 const JOIN_REQUEST = 3;
 const BANNED = 4;
 const UNKNOWN = "8a3a1f3e-7f6c-4a36-9d43-2a6f6b1a0c11";
+const SYSTEM = "00000000-0000-0000-0000-000000000000";
 const GROUP_CHANNEL = 3;
 // Group channel message codes: join, add, leave, kick, promote, ban, demote.
 const CODE = { join: 3, add: 4, leave: 5, kick: 6, promote: 7, ban: 8, demote: 9 };
@@ -38,8 +42,8 @@ const newGroup = (session, fields = {}) =>
 /** A raw call, for the routes and parameters nakama-js does not expose. */
 const raw = (session, urlPath, init = {}) => request(server, urlPath, { bearer: session.token, ...init });
 /** The states of a group's users by user id (nakama-js swaps listUserGroups' arguments, not this one's). */
-async function states(session, groupId) {
-  const list = await client.listGroupUsers(session, groupId, undefined, 100);
+async function states(session, groupId, c = client) {
+  const list = await c.listGroupUsers(session, groupId, undefined, 100);
   return Object.fromEntries(list.group_users.map((gu) => [gu.user.id, gu.state]));
 }
 
@@ -309,6 +313,9 @@ describe("groups", () => {
   });
 });
 
+/** Lua encodes an empty table as `{}`. */
+const list = (items) => (Array.isArray(items) ? items : []);
+
 /** The group's edge_count as listings show it. */
 async function edgeCount(session, group) {
   const [listed] = (await client.listGroups(session, group.name, undefined, 1)).groups;
@@ -573,5 +580,211 @@ describe("group notifications and channel", () => {
       a.socket.disconnect(false);
       c.socket.disconnect(false);
     }
+  });
+});
+
+describe("groups from server code", () => {
+  let luaServer;
+  let luaClient;
+  let plainLua;
+  let plainClient;
+
+  before(async () => {
+    luaServer = await startServer({
+      label: "groups-runtime",
+      args: ["--runtime.path", path.join(repoRoot, "tests", "lua"), "--session.token_expiry_sec", "7200"],
+    });
+    luaClient = makeClient(luaServer);
+    // Lua hooks apply where no Rust module hooks the same operation.
+    plainLua = await startServer({
+      label: "groups-lua-hooks",
+      bundled: [],
+      args: ["--runtime.path", path.join(repoRoot, "tests", "lua"), "--session.token_expiry_sec", "7200"],
+    });
+    plainClient = makeClient(plainLua);
+  });
+  after(async () => {
+    await luaServer?.stop();
+    await plainLua?.stop();
+  });
+
+  const luaUser = () => luaClient.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+  const call = async (session, id, input) => (await luaClient.rpc(session, id, input)).payload;
+  /** The message of an RPC that must fail with this status. */
+  async function failure(promise, status) {
+    let response;
+    try {
+      await promise;
+    } catch (e) {
+      response = e;
+    }
+    assert.ok(response instanceof Response, "the call should have failed with an HTTP error");
+    assert.equal(response.status, status);
+    return (await response.json()).message;
+  }
+
+  // The same story in both runtimes. Rust takes named fields; Lua Nakama's positional arguments.
+  const runtimes = {
+    Rust: {
+      prefix: "rust_groups_",
+      create: (userId, name) => ({
+        user_id: userId,
+        name,
+        lang_tag: "de",
+        description: "first",
+        open: true,
+        metadata: { level: 1 },
+        max_count: 3,
+      }),
+      update: (groupId) => ({
+        group_id: groupId,
+        update: { description: "updated", open: false, metadata: { level: 2 }, max_count: 5 },
+      }),
+      metadata: (g) => JSON.parse(g.metadata),
+      list: (name) => ({ name, limit: 10 }),
+    },
+    Lua: {
+      prefix: "groups_",
+      create: (userId, name) => ({ args: [userId, name, null, "de", "first", null, true, { level: 1 }, 3], n: 9 }),
+      update: (groupId) => ({ args: [groupId, null, null, null, null, "updated", null, false, { level: 2 }, 5], n: 10 }),
+      metadata: (g) => g.metadata,
+      list: (name) => ({ name, limit: 10 }),
+    },
+  };
+
+  for (const [runtime, r] of Object.entries(runtimes)) {
+    test(`${runtime}: create, update, join, add, promote, demote, kick, ban, the listings and delete`, async () => {
+      const p = r.prefix;
+      const alice = await luaUser();
+      const bob = await luaUser();
+      const carol = await luaUser();
+      const name = uniqueName(`${runtime}group`);
+      const group = await call(alice, `${p}create`, r.create(alice.user_id, name));
+      assert.match(group.id, UUID_RE);
+      assert.equal(group.name, name);
+      assert.equal(group.creator_id, SYSTEM, "no creator given: the system user, as Nakama");
+      assert.equal(group.lang_tag, "de");
+      assert.equal(group.open, true);
+      assert.equal(group.edge_count, 1);
+      assert.equal(group.max_count, 3);
+      assert.deepEqual(r.metadata(group), { level: 1 });
+
+      // A user's REST view agrees: alice is the superadmin.
+      assert.deepEqual(await states(alice, group.id, luaClient), { [alice.user_id]: SUPERADMIN });
+
+      await call(alice, `${p}update`, r.update(group.id));
+      const [updated] = (await call(alice, `${p}get`, { ids: [group.id] })).groups;
+      assert.equal(updated.description, "updated");
+      assert.equal(updated.open, false);
+      assert.equal(updated.max_count, 5);
+      assert.deepEqual(r.metadata(updated), { level: 2 });
+
+      // Closed now: a join is a request, which an add by the superadmin accepts.
+      await call(alice, `${p}join`, { group_id: group.id, user_id: bob.user_id, username: bob.username });
+      assert.equal((await states(alice, group.id, luaClient))[bob.user_id], JOIN_REQUEST);
+      await call(alice, `${p}users`, { change: "add", group_id: group.id, user_ids: [bob.user_id, carol.user_id], caller_id: alice.user_id });
+      await call(alice, `${p}users`, { change: "promote", group_id: group.id, user_ids: [bob.user_id] });
+      await call(alice, `${p}users`, { change: "promote", group_id: group.id, user_ids: [bob.user_id] });
+      assert.equal((await states(alice, group.id, luaClient))[bob.user_id], SUPERADMIN, "the system promotes to superadmin");
+      await call(alice, `${p}users`, { change: "demote", group_id: group.id, user_ids: [bob.user_id] });
+      // A member caller may not kick.
+      const refused = await failure(
+        luaClient.rpc(alice, `${p}users`, { change: "kick", group_id: group.id, user_ids: [bob.user_id], caller_id: carol.user_id }),
+        runtime === "Rust" ? 404 : 500,
+      );
+      assert.ok(refused.includes("group permission denied"), refused);
+
+      const page = await call(alice, `${p}users_list`, { group_id: group.id, limit: 2 });
+      assert.equal(page.group_users.length, 2);
+      assert.ok(page.cursor);
+      const rest = await call(alice, `${p}users_list`, { group_id: group.id, limit: 2, cursor: page.cursor });
+      const everyone = [...page.group_users, ...rest.group_users];
+      const userId = (gu) => gu.user.id ?? gu.user.user_id;
+      assert.deepEqual(
+        Object.fromEntries(everyone.map((gu) => [userId(gu), gu.state ?? 0])),
+        { [alice.user_id]: SUPERADMIN, [bob.user_id]: ADMIN, [carol.user_id]: MEMBER },
+      );
+      const bobs = await call(bob, `${p}user_groups`, { user_id: bob.user_id, limit: 10 });
+      assert.deepEqual(bobs.user_groups.map((ug) => [ug.group.id, ug.state]), [[group.id, ADMIN]]);
+
+      await call(alice, `${p}users`, { change: "kick", group_id: group.id, user_ids: [carol.user_id] });
+      await call(alice, `${p}users`, { change: "ban", group_id: group.id, user_ids: [bob.user_id] });
+      assert.deepEqual(await states(alice, group.id, luaClient), { [alice.user_id]: SUPERADMIN });
+      await call(alice, `${p}leave`, { group_id: group.id, user_id: alice.user_id, username: alice.username }).then(
+        () => assert.fail("the last superadmin left"),
+        () => {},
+      );
+
+      const listed = await call(alice, `${p}list`, r.list(name));
+      assert.deepEqual(listed.groups.map((g) => g.id), [group.id]);
+      const random = await call(alice, `${p}random`, { count: 1 });
+      assert.equal(random.groups.length, 1);
+
+      await call(alice, `${p}delete`, { group_id: group.id });
+      assert.deepEqual(list((await call(alice, `${p}get`, { ids: [group.id] })).groups), []);
+
+      // Bad input.
+      const badUser = await failure(luaClient.rpc(alice, `${p}create`, r.create("nope", uniqueName("bad"))), runtime === "Rust" ? 400 : 500);
+      assert.ok(badUser.includes("user ID") || badUser.includes("user id"), badUser);
+      const taken = uniqueName("taken");
+      await call(alice, `${p}create`, r.create(alice.user_id, taken));
+      const dup = await failure(luaClient.rpc(alice, `${p}create`, r.create(alice.user_id, taken)), runtime === "Rust" ? 409 : 500);
+      assert.ok(dup.includes("group name in use"), dup);
+    });
+  }
+
+  test("Rust hooks: every group route runs its after hook; before hooks refuse, disable or rewrite", async () => {
+    // On the server without Lua: Lua hooks replace the bundled modules' hooks of the same operation.
+    const call = async (session, id, input) => (await client.rpc(session, id, input)).payload;
+    const alice = await user();
+    const bob = await user();
+    const denied = await client.createGroup(alice, { name: uniqueName("rust_hook_denied") }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.equal(denied?.status, 400);
+    assert.deepEqual(await denied.json(), { code: 3, message: "denied by a before hook" });
+    await rejectsWith(client.createGroup(alice, { name: uniqueName("rust_hook_disabled") }), 404, 5, "Requested resource was not found.");
+    const rewritten = await client.createGroup(alice, { name: uniqueName("rust_hook_rewrite"), description: "mine" });
+    assert.equal(rewritten.description, "rewritten");
+    // A group server code made with a refused name: the hooks of the id routes refuse it too.
+    const gated = await call(alice, "rust_groups_create", { user_id: alice.user_id, name: uniqueName("rust_hook_denied"), open: true });
+    await rejectsWith(client.joinGroup(bob, gated.id), 400, 3, "denied by a before hook");
+
+    const g = await client.createGroup(alice, { name: uniqueName("hooked"), open: true });
+    await client.updateGroup(alice, g.id, { description: "x" });
+    await client.joinGroup(bob, g.id);
+    await client.leaveGroup(bob, g.id);
+    await client.addGroupUsers(alice, g.id, [bob.user_id]);
+    await client.promoteGroupUsers(alice, g.id, [bob.user_id]);
+    await client.demoteGroupUsers(alice, g.id, [bob.user_id]);
+    await client.kickGroupUsers(alice, g.id, [bob.user_id]);
+    await client.banGroupUsers(alice, g.id, [bob.user_id]);
+    await client.listGroupUsers(alice, g.id, undefined, 10);
+    await client.listUserGroups(alice, alice.user_id, 10, undefined);
+    await client.listGroups(alice, g.name, undefined, 1);
+    await client.deleteGroup(alice, g.id);
+    const counts = await call(alice, "rust_groups_hooks", {});
+    for (const op of [
+      "CreateGroup", "UpdateGroup", "AddGroupUsers", "PromoteGroupUsers", "DemoteGroupUsers", "KickGroupUsers",
+      "BanGroupUsers", "ListGroupUsers", "ListUserGroups", "ListGroups", "DeleteGroup",
+    ]) {
+      assert.ok(counts[op] >= 1, `${op} after hook ran: ${JSON.stringify(counts)}`);
+    }
+    const bobCounts = await call(bob, "rust_groups_hooks", {});
+    assert.equal(bobCounts.JoinGroup, 1);
+    assert.equal(bobCounts.LeaveGroup, 1);
+  });
+
+  test("Lua hooks on a group route refuse and rewrite", async () => {
+    const alice = await plainClient.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+    const denied = await plainClient.createGroup(alice, { name: uniqueName("lua_hook_denied") }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.equal(denied?.status, 400);
+    assert.equal((await denied.json()).message, "denied by a lua hook");
+    const rewritten = await plainClient.createGroup(alice, { name: uniqueName("lua_hook_rewrite"), description: "mine" });
+    assert.equal(rewritten.description, "rewritten by lua");
   });
 });

@@ -13,6 +13,8 @@
 //! * [`lobby`] — a match with a JSON label and the find-or-create RPC `find_or_create_match`.
 //! * [`storage_api`] — the storage and wallet `Nk` functions behind `rust_storage_*` and
 //!   `rust_wallet_*` RPCs, and hooks on every storage REST operation (for the integration tests).
+//! * [`groups_api`] — the group `Nk` functions behind `rust_groups_*` RPCs, and hooks on every
+//!   group REST operation (for the integration tests).
 //! * [`chat_api`] — RPCs `rust_notification_*` and `rust_channel_*` over the notification and
 //!   channel functions, for server-to-server calls and tests, and `rust_stream` (a player's
 //!   own session on custom streams).
@@ -30,6 +32,7 @@ pub mod echo_match;
 pub mod errors;
 pub mod fleet_session;
 pub mod friends_api;
+pub mod groups_api;
 pub mod idle_match;
 pub mod leaderboards_api;
 pub mod lobby;
@@ -51,6 +54,7 @@ pub const MODULES: &[Module] = &[
     idle_match::MODULE,
     fleet_session::MODULE,
     storage_api::MODULE,
+    groups_api::MODULE,
     chat_api::MODULE,
     leaderboards_api::MODULE,
     friends_api::MODULE,

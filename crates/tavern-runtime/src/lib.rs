@@ -50,11 +50,12 @@ pub use message_kind::MessageKind;
 pub use module::{InitFn, Module, Origin, select_modules};
 pub use nk::{
     AccountUpdate, AccountsBackend, Balances, BoxFuture, ChannelSender, ChannelType,
-    ChannelsBackend, Database, FriendsBackend, FriendsChange, GroupsBackend, Identity,
-    LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend, MatchFilter, Metadata,
-    MultiUpdateResult, Nk, NkBackend, NotificationDelete, NotificationSend, NotificationsBackend,
-    PartiesBackend, PresenceMeta, SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead,
-    StorageWrite, StreamId, StreamPresence, StreamsBackend, TournamentCreate, TournamentListFilter,
+    ChannelsBackend, Database, FriendsBackend, FriendsChange, GroupCreate, GroupUpdate,
+    GroupUsersChange, GroupsBackend, GroupsFilter, Identity, LeaderboardCreate,
+    LeaderboardRecordWrite, LeaderboardsBackend, MatchFilter, Metadata, MultiUpdateResult, Nk,
+    NkBackend, NotificationDelete, NotificationSend, NotificationsBackend, PartiesBackend,
+    PresenceMeta, SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead, StorageWrite,
+    StreamId, StreamPresence, StreamsBackend, TournamentCreate, TournamentListFilter,
     TournamentsBackend, WalletBackend, WalletLedgerItem, WalletLedgerList, WalletUpdate,
     WalletUpdateResult,
 };

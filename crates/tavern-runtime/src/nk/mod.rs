@@ -18,7 +18,7 @@ mod wallet;
 pub use accounts::{AccountsBackend, Identity};
 pub use channels::{ChannelSender, ChannelType, ChannelsBackend};
 pub use friends::{FriendsBackend, FriendsChange};
-pub use groups::GroupsBackend;
+pub use groups::{GroupCreate, GroupUpdate, GroupUsersChange, GroupsBackend, GroupsFilter};
 pub use leaderboards::{LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend};
 pub use notifications::{NotificationDelete, NotificationSend, NotificationsBackend};
 pub use parties::PartiesBackend;

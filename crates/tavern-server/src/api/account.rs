@@ -148,6 +148,9 @@ pub fn account_write_error(e: WriteError) -> ApiError {
 
 /// Deletes a user and what the user owns.
 pub async fn delete_account(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
+    crate::social::groups::remove_user(state, user_id)
+        .await
+        .map_err(|e| ApiError::database("Error deleting user account.", e))?;
     state
         .db
         .delete_user(&user_id.to_string())

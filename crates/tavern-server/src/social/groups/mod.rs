@@ -48,3 +48,9 @@ pub async fn is_member(
 ) -> Result<bool, sqlx::Error> {
     sql::is_member(&state.db, group_id, user_id).await
 }
+
+/// Takes a user out of every group, before the account is deleted: the groups whose last
+/// superadmin the user is go too.
+pub async fn remove_user(state: &AppState, user_id: Uuid) -> Result<(), sqlx::Error> {
+    sql::remove_user(&state.db, user_id).await
+}

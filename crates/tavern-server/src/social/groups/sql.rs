@@ -223,6 +223,60 @@ async fn insert_edge(
     })
 }
 
+/// Groups by id (unknown ids left out).
+pub async fn get_many(db: &Db, ids: &[Uuid]) -> Result<Vec<GroupRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {GROUP_COLUMNS} FROM groups WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    on_db!(db, read, |pool| {
+        let mut query = sqlx::query_as::<_, GroupRow>(AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id.to_string());
+        }
+        query.fetch_all(pool).await
+    })
+}
+
+/// Up to `count` groups from a random place in id order.
+pub async fn random(db: &Db, count: i32) -> Result<Vec<GroupRow>, sqlx::Error> {
+    if count <= 0 {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {GROUP_COLUMNS} FROM groups WHERE id > $1 ORDER BY id LIMIT $2");
+    let start = Uuid::new_v4().to_string();
+    let mut rows = on_db!(db, read, |pool| {
+        sqlx::query_as::<_, GroupRow>(AssertSqlSafe(sql.clone()))
+            .bind(&start)
+            .bind(i64::from(count))
+            .fetch_all(pool)
+            .await
+    })?;
+    if rows.len() < count as usize {
+        // Wrap around to the start, without the groups already taken.
+        let more = on_db!(db, read, |pool| {
+            sqlx::query_as::<_, GroupRow>(AssertSqlSafe(sql.clone()))
+                .bind("")
+                .bind(i64::from(count))
+                .fetch_all(pool)
+                .await
+        })?;
+        for row in more {
+            if rows.len() >= count as usize {
+                break;
+            }
+            if !rows.iter().any(|r| r.id == row.id) {
+                rows.push(row);
+            }
+        }
+    }
+    Ok(rows)
+}
+
 /// The group's row, locked until the transaction ends on PostgreSQL.
 async fn lock_group(conn: &mut Conn<'_>, group_id: &str) -> sqlx::Result<Option<GroupRow>> {
     let sql = format!(
@@ -555,6 +609,37 @@ pub async fn leave(
     store(&mut conn, &message).await?;
     tx.commit().await?;
     Ok(Some(message))
+}
+
+/// Takes a user out of every group before the account goes (as Nakama's `GroupDeleteAll`):
+/// the groups whose last superadmin the user is are deleted, the others lose the user's edge
+/// and, for a member, one from their count.
+pub async fn remove_user(db: &Db, user_id: Uuid) -> sqlx::Result<()> {
+    let uid = user_id.to_string();
+    let mut tx = db.begin().await?;
+    on_conn!(&mut tx.conn(), |c| {
+        sqlx::query(
+            "DELETE FROM groups WHERE id IN \
+             (SELECT group_id FROM group_edge WHERE user_id = $1 AND state = 0) \
+             AND NOT EXISTS (SELECT 1 FROM group_edge o \
+             WHERE o.group_id = groups.id AND o.state = 0 AND o.user_id <> $1)",
+        )
+        .bind(&uid)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "UPDATE groups SET edge_count = edge_count - 1 WHERE id IN \
+             (SELECT group_id FROM group_edge WHERE user_id = $1 AND state < 3)",
+        )
+        .bind(&uid)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("DELETE FROM group_edge WHERE user_id = $1")
+            .bind(&uid)
+            .execute(&mut *c)
+            .await?;
+    });
+    tx.commit().await
 }
 
 /// Whether the user is a superadmin, admin or member of the group.
