@@ -39,6 +39,18 @@ fn notes() -> Vec<(&'static str, String)> {
             "runtime.lua_match_threads",
             "threads running Lua match callbacks; 0: one per CPU".to_owned(),
         ),
+        (
+            "runtime.js_entrypoint",
+            "JavaScript entry file under runtime.path; empty: index.js if present".to_owned(),
+        ),
+        (
+            "runtime.js_memory_limit_mb",
+            "per JavaScript VM; 0: no limit".to_owned(),
+        ),
+        (
+            "runtime.js_instruction_budget",
+            "jumps and calls per JavaScript call or match callback; 0: no limit".to_owned(),
+        ),
         ("socket.response_headers", "Name=Value".to_owned()),
         ("socket.address", "empty: every interface".to_owned()),
         (

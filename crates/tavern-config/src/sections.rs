@@ -255,6 +255,16 @@ pub struct Runtime {
     pub lua_instruction_budget: u64,
     /// Threads that run Lua match callbacks, shared by every Lua match; 0: one per CPU.
     pub lua_match_threads: usize,
+    /// The JavaScript entry file under `path`; empty: `index.js` when it exists.
+    pub js_entrypoint: String,
+    pub js_min_count: usize,
+    pub js_max_count: usize,
+    /// Megabytes one JavaScript VM (one per match, one per pooled runtime) may allocate; 0: no
+    /// limit.
+    pub js_memory_limit_mb: usize,
+    /// JavaScript work one call (an RPC, a hook, one match callback) may do before it is
+    /// stopped with an error, in jumps and calls; 0: no limit.
+    pub js_instruction_budget: u64,
 }
 
 impl Default for Runtime {
@@ -273,6 +283,11 @@ impl Default for Runtime {
             lua_memory_limit_mb: 32,
             lua_instruction_budget: 50_000_000,
             lua_match_threads: 0,
+            js_entrypoint: String::new(),
+            js_min_count: 16,
+            js_max_count: 32,
+            js_memory_limit_mb: 32,
+            js_instruction_budget: 50_000_000,
         }
     }
 }

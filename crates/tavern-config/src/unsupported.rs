@@ -28,11 +28,8 @@ pub(crate) const NOT_SUPPORTED: &[&str] = &[
     "social.facebook_instant_game.app_secret",
     "social.facebook_limited_login.app_id",
     "social.apple.bundle_id",
-    // runtime: the JavaScript runtime, the event queue, and the pre-3.0 spellings of lua_* keys
-    "runtime.js_min_count",
-    "runtime.js_max_count",
+    // runtime: frozen JavaScript globals, the event queue, and the pre-3.0 spellings of lua_* keys
     "runtime.js_read_only_globals",
-    "runtime.js_entrypoint",
     "runtime.event_queue_size",
     "runtime.event_queue_workers",
     "runtime.min_count",

@@ -213,7 +213,24 @@ impl Config {
             128,
             MAX_QUEUE,
         )?;
-        range("runtime.lua_match_threads", r.lua_match_threads, 0, 1024)
+        range("runtime.lua_match_threads", r.lua_match_threads, 0, 1024)?;
+        range("runtime.js_max_count", r.js_max_count, 1, MAX_COUNT)?;
+        if r.js_min_count > r.js_max_count {
+            return Err(ConfigError::invalid(
+                "runtime.js_min_count",
+                format!(
+                    "must not exceed runtime.js_max_count ({}), got {}",
+                    r.js_max_count, r.js_min_count
+                ),
+            ));
+        }
+        if !r.js_entrypoint.is_empty() && !r.js_entrypoint.ends_with(".js") {
+            return Err(ConfigError::invalid(
+                "runtime.js_entrypoint",
+                format!("must name a .js file, got {:?}", r.js_entrypoint),
+            ));
+        }
+        Ok(())
     }
 
     fn validate_match(&self) -> Result<(), ConfigError> {

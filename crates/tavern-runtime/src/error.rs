@@ -4,28 +4,37 @@ use std::fmt;
 
 /// gRPC status codes, with the names Nakama's runtime uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u16)]
 pub enum Code {
-    Ok = 0,
-    Canceled = 1,
-    Unknown = 2,
-    InvalidArgument = 3,
-    DeadlineExceeded = 4,
-    NotFound = 5,
-    AlreadyExists = 6,
-    PermissionDenied = 7,
-    ResourceExhausted = 8,
-    FailedPrecondition = 9,
-    Aborted = 10,
-    OutOfRange = 11,
-    Unimplemented = 12,
-    Internal = 13,
-    Unavailable = 14,
-    DataLoss = 15,
-    Unauthenticated = 16,
+    Ok,
+    Canceled,
+    Unknown,
+    InvalidArgument,
+    DeadlineExceeded,
+    NotFound,
+    AlreadyExists,
+    PermissionDenied,
+    ResourceExhausted,
+    FailedPrecondition,
+    Aborted,
+    OutOfRange,
+    Unimplemented,
+    Internal,
+    Unavailable,
+    DataLoss,
+    Unauthenticated,
+    /// A number outside gRPC's codes, which Nakama passes through as given (JavaScript's
+    /// `throw {message, code: 99}`): HTTP 500 with that code in the body.
+    Other(u16),
 }
 
 impl Code {
+    /// The code for a number as game code gives it: gRPC's codes by name, other positive
+    /// numbers up to 65535 as [`Code::Other`], anything else (0, negative, larger) `None`.
+    pub fn from_number(n: i64) -> Option<Code> {
+        let n = u16::try_from(n).ok().filter(|&n| n != 0)?;
+        Some(Code::from_u16(n).unwrap_or(Code::Other(n)))
+    }
+
     /// The code for a number; numbers outside 0..=16 have none.
     pub fn from_u16(n: u16) -> Option<Code> {
         use Code::*;
@@ -53,7 +62,27 @@ impl Code {
 
     /// The numeric value sent on the wire.
     pub fn as_u16(self) -> u16 {
-        self as u16
+        use Code::*;
+        match self {
+            Ok => 0,
+            Canceled => 1,
+            Unknown => 2,
+            InvalidArgument => 3,
+            DeadlineExceeded => 4,
+            NotFound => 5,
+            AlreadyExists => 6,
+            PermissionDenied => 7,
+            ResourceExhausted => 8,
+            FailedPrecondition => 9,
+            Aborted => 10,
+            OutOfRange => 11,
+            Unimplemented => 12,
+            Internal => 13,
+            Unavailable => 14,
+            DataLoss => 15,
+            Unauthenticated => 16,
+            Other(n) => n,
+        }
     }
 
     /// The HTTP status Nakama's REST gateway answers with for this code.
@@ -71,7 +100,7 @@ impl Code {
             Unimplemented => 501,
             Unavailable => 503,
             Unauthenticated => 401,
-            Unknown | Internal | DataLoss => 500,
+            Unknown | Internal | DataLoss | Other(_) => 500,
         }
     }
 }
@@ -135,5 +164,12 @@ mod tests {
         assert_eq!(Code::Unauthenticated.http_status(), 401);
         assert_eq!(Code::Canceled.http_status(), 499);
         assert_eq!(Code::Internal.http_status(), 500);
+        assert_eq!(Code::from_number(5), Some(Code::NotFound));
+        assert_eq!(Code::from_number(99), Some(Code::Other(99)));
+        assert_eq!(Code::Other(99).as_u16(), 99);
+        assert_eq!(Code::Other(99).http_status(), 500);
+        for n in [0, -1, 70_000] {
+            assert_eq!(Code::from_number(n), None);
+        }
     }
 }

@@ -61,27 +61,35 @@ impl<'a> Initializer<'a> {
         self.origin
     }
 
-    /// Nakama's precedence between runtimes: a game's Rust code (Go's part) wins over Lua, and
-    /// Lua replaces bundled examples and earlier Lua registrations; two Rust registrations of
-    /// one key are an error.
+    /// Nakama's precedence between runtimes: a game's Rust code (Go's part) wins over Lua and
+    /// Lua over JavaScript; a script replaces a bundled example and earlier registrations of
+    /// its own runtime; two Rust registrations of one key are an error.
     fn admit(&self, taken_by: Option<Origin>, what: &str) -> Admit {
+        let script = matches!(self.origin, Origin::Lua | Origin::JavaScript);
         match (taken_by, self.origin) {
             (None, _) => Admit::Insert,
-            (Some(Origin::Native), Origin::Lua) => {
+            (Some(winner @ (Origin::Native | Origin::Lua)), Origin::JavaScript)
+            | (Some(winner @ Origin::Native), Origin::Lua) => {
+                let winner = if winner == Origin::Native {
+                    "Rust"
+                } else {
+                    "Lua"
+                };
                 tracing::warn!(
                     module = self.logger.module(),
-                    "{what} is registered by a Rust module too; the Rust one is used"
+                    "{what} is registered by a {winner} module too; the {winner} one is used"
                 );
                 Admit::Skip
             }
-            (Some(Origin::Bundled), Origin::Lua) => {
+            (Some(Origin::Bundled), _) if script => {
                 tracing::info!(
                     module = self.logger.module(),
                     "{what} replaces the bundled example's"
                 );
                 Admit::Insert
             }
-            (Some(Origin::Lua), Origin::Lua) => Admit::Insert,
+            (Some(taken), mine) if script && taken == mine => Admit::Insert,
+            (Some(Origin::JavaScript), Origin::Lua) => Admit::Insert,
             _ => Admit::Duplicate,
         }
     }

@@ -29,17 +29,19 @@ pub struct Module {
 
 /// Where a registration came from, which decides who wins when two register the same thing.
 ///
-/// Nakama lets Go code win over Lua code; Tavern's Rust modules play Go's part. Modules bundled
-/// with the `tavern` binary as examples give way to Lua modules, so that a game's Lua code can
-/// replace them.
+/// Nakama lets Go code win over Lua code and Lua code over JavaScript; Tavern's Rust modules
+/// play Go's part. Modules bundled with the `tavern` binary as examples give way to Lua and
+/// JavaScript modules, so that a game's script code can replace them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     /// A game's Rust module: wins over Lua.
     Native,
     /// An example bundled with the server: Lua replaces it.
     Bundled,
-    /// A Lua module from `runtime.path`.
+    /// A Lua module from `runtime.path`: wins over JavaScript.
     Lua,
+    /// The JavaScript entry file of `runtime.path`.
+    JavaScript,
 }
 
 impl Module {

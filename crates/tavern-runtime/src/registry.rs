@@ -239,9 +239,10 @@ impl Registry {
     }
 
     /// Runs one more module's registrations after [`Registry::load`], for modules that are
-    /// not Rust functions (the Lua modules of `runtime.path`). With [`Origin::Lua`], a key a
-    /// Rust module registered stays Rust's (Nakama lets Go win over Lua) and a bundled
-    /// example's is replaced.
+    /// not Rust functions (the Lua and JavaScript modules of `runtime.path`). With
+    /// [`Origin::Lua`], a key a Rust module registered stays Rust's (Nakama lets Go win over
+    /// Lua) and a bundled example's is replaced; with [`Origin::JavaScript`], Rust's and Lua's
+    /// keys stay theirs.
     pub fn extend(
         &mut self,
         name: &str,
@@ -861,11 +862,20 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+        registry
+            .extend("javascript", Origin::JavaScript, |init| {
+                for id in ["shared", "demo", "lua_only", "js_only"] {
+                    init.register_rpc(id, |_ctx, _nk, _p| async { Ok("js".to_owned()) });
+                }
+                Ok(())
+            })
+            .unwrap();
         let ctx = || registry.context(ExecutionMode::Rpc);
         let call = |id: &'static str| registry.call_rpc(ctx(), id, String::new());
         assert_eq!(call("shared").await.unwrap(), "rust");
         assert_eq!(call("demo").await.unwrap(), "lua");
         assert_eq!(call("lua_only").await.unwrap(), "lua");
+        assert_eq!(call("js_only").await.unwrap(), "js");
         assert_eq!(
             registry
                 .matchmaker_matched(ctx(), Vec::new())

@@ -57,14 +57,27 @@ impl RuntimeHost {
             instruction_budget: r.lua_instruction_budget,
             match_threads: r.lua_match_threads,
         };
-        // Lua modules run their top-level code now; keep that off the async workers.
-        let load_lua = || tavern_lua::load_into(&mut registry, &r.path, settings);
+        let js = tavern_js::JsSettings {
+            entrypoint: r.js_entrypoint.clone(),
+            min_count: r.js_min_count,
+            max_count: r.js_max_count,
+            memory_limit: r.js_memory_limit_mb.saturating_mul(1024 * 1024),
+            instruction_budget: r.js_instruction_budget,
+        };
+        // Lua modules and the JavaScript entry file run their top-level code now; keep that off
+        // the async workers. JavaScript comes after Lua: Lua's registrations win (Nakama's
+        // precedence).
+        let load_scripts = || -> Result<(), LoadError> {
+            tavern_lua::load_into(&mut registry, &r.path, settings)?;
+            tavern_js::load_into(&mut registry, &r.path, js)?;
+            Ok(())
+        };
         let on_workers = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
         if on_workers {
-            tokio::task::block_in_place(load_lua)?;
+            tokio::task::block_in_place(load_scripts)?;
         } else {
-            load_lua()?;
+            load_scripts()?;
         }
         Ok(RuntimeHost {
             registry,
