@@ -22,6 +22,8 @@
 //!   server-to-server calls and tests.
 //! * [`friends_api`] — the friends, link and ban `Nk` functions behind `rust_friends_*` RPCs (for
 //!   the integration tests).
+//! * [`platform_api`] — RPCs `rust_platform_*` over events (with an event handler), the local
+//!   cache, custom metrics and the crypto helpers, for the tests.
 //! * [`fleet_session`] — dedicated game servers from the fleet manager for matchmaker groups
 //!   (active only when a fleet manager is registered).
 
@@ -38,6 +40,7 @@ pub mod leaderboards_api;
 pub mod lobby;
 pub mod login_counter;
 pub mod pingpong;
+pub mod platform_api;
 pub mod storage_api;
 
 use tavern_runtime::{Module, RuntimeError};
@@ -58,6 +61,7 @@ pub const MODULES: &[Module] = &[
     chat_api::MODULE,
     leaderboards_api::MODULE,
     friends_api::MODULE,
+    platform_api::MODULE,
 ];
 
 /// Parses an RPC payload as JSON parameters (an empty payload is `{}`).

@@ -25,7 +25,7 @@ mod sandbox;
 mod threads;
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use mlua::Lua;
@@ -83,6 +83,8 @@ impl Key {
 
 /// What every VM of one server shares.
 pub(crate) struct Shared {
+    /// `runtime.path`: where the modules are, and the only folder `file_read` reads.
+    pub(crate) root: PathBuf,
     pub(crate) modules: Vec<LuaModule>,
     pub(crate) settings: LuaSettings,
     pub(crate) nk: Nk,
@@ -116,6 +118,7 @@ pub fn load_into(
     }
     let count = modules.len();
     let shared = Arc::new(Shared {
+        root: root.to_path_buf(),
         modules,
         pool: pool::Pool::new(settings.max_count),
         settings,

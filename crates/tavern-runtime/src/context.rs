@@ -29,11 +29,13 @@ pub enum ExecutionMode {
     TournamentReset,
     /// A tournament's end callback.
     TournamentEnd,
+    /// An event handler (`register_event`).
+    Event,
 }
 
 impl ExecutionMode {
     /// Nakama's name for the mode (`rpc`, `before`, `after`, `match_create`, `match`,
-    /// `matchmaker`, `leaderboard_reset`, `tournament_reset`, `tournament_end`).
+    /// `matchmaker`, `leaderboard_reset`, `tournament_reset`, `tournament_end`, `event`).
     pub fn as_str(self) -> &'static str {
         match self {
             ExecutionMode::Rpc => "rpc",
@@ -45,6 +47,7 @@ impl ExecutionMode {
             ExecutionMode::LeaderboardReset => "leaderboard_reset",
             ExecutionMode::TournamentReset => "tournament_reset",
             ExecutionMode::TournamentEnd => "tournament_end",
+            ExecutionMode::Event => "event",
         }
     }
 }

@@ -10,8 +10,8 @@ use crate::module::Origin;
 use crate::operation::Operation;
 use crate::realtime::Envelope;
 use crate::registry::{
-    AfterFn, AfterRealtimeFn, BeforeFn, Entry, LeaderboardResetFn, MatchedFn, Registry, RpcFn,
-    TournamentFn,
+    AfterFn, AfterRealtimeFn, BeforeFn, Entry, EventFn, LeaderboardResetFn, MatchedFn, Registry,
+    RpcFn, TournamentFn,
 };
 use crate::{Context, Fleet, FleetManager, Logger, Nk, RuntimeError, api};
 
@@ -418,6 +418,32 @@ impl<'a> Initializer<'a> {
             Arc::new(move |ctx, nk, t, end, reset| Box::pin(f(ctx, nk, t, end, reset)));
         let entry = self.entry(f);
         self.registry.tournament_end = Some(entry);
+    }
+
+    /// Registers a handler of events: those game code sends with [`Nk::event`] and those clients
+    /// send with `POST /v2/event` (marked `external`). Several handlers may be registered; each
+    /// gets every event, after the call that sent it has returned, so a slow handler delays no
+    /// player.
+    ///
+    /// ```
+    /// use tavern_runtime::{Initializer, RuntimeError};
+    ///
+    /// fn init(init: &mut Initializer) -> Result<(), RuntimeError> {
+    ///     init.register_event(|ctx, _nk, event| async move {
+    ///         ctx.logger.info(format_args!("event {} {:?}", event.name, event.properties));
+    ///         Ok(())
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn register_event<F, Fut>(&mut self, f: F)
+    where
+        F: Fn(Context, Nk, api::Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), RuntimeError>> + Send + 'static,
+    {
+        let f: EventFn = Arc::new(move |ctx, nk, event| Box::pin(f(ctx, nk, event)));
+        let entry = self.entry(f);
+        self.registry.events.push(entry);
     }
 
     /// Registers an authoritative match handler under a name; `make` builds a fresh handler

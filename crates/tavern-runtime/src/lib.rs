@@ -24,10 +24,12 @@
 
 mod catch_panic;
 mod context;
+pub mod crypto;
 mod error;
 pub mod fleet;
 mod http;
 mod initializer;
+mod localcache;
 mod logger;
 pub mod matches;
 mod matchmaker;
@@ -44,12 +46,13 @@ pub use error::{Code, RuntimeError};
 pub use fleet::{Fleet, FleetManager};
 pub use http::{HttpRequest, HttpResponse};
 pub use initializer::Initializer;
+pub use localcache::LocalCache;
 pub use logger::Logger;
 pub use matchmaker::MatchmakerEntry;
 pub use message_kind::MessageKind;
 pub use module::{InitFn, Module, Origin, select_modules};
 pub use nk::{
-    AccountUpdate, AccountsBackend, Balances, BoxFuture, ChannelSender, ChannelType,
+    AccountUpdate, AccountsBackend, Balances, BoxFuture, CUSTOM_PREFIX, ChannelSender, ChannelType,
     ChannelsBackend, Database, FriendsBackend, FriendsChange, GroupCreate, GroupUpdate,
     GroupUsersChange, GroupsBackend, GroupsFilter, Identity, LeaderboardCreate,
     LeaderboardRecordWrite, LeaderboardsBackend, MatchFilter, Metadata, MultiUpdateResult, Nk,

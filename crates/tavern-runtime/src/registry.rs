@@ -38,6 +38,10 @@ pub(crate) type MatchedFn = Arc<
         + Sync,
 >;
 
+pub(crate) type EventFn = Arc<
+    dyn Fn(Context, Nk, api::Event) -> BoxFuture<'static, Result<(), RuntimeError>> + Send + Sync,
+>;
+
 /// A registered callback and the logger of the module that registered it./// A leaderboard's reset callback: the board as it was just before the reset, and the reset
 /// time (unix seconds).
 pub(crate) type LeaderboardResetFn = Arc<
@@ -142,6 +146,7 @@ pub struct Registry {
     pub(crate) tournament_reset: Option<Entry<TournamentFn>>,
     pub(crate) tournament_end: Option<Entry<TournamentFn>>,
     pub(crate) matches: Vec<(String, MatchFactory, Origin)>,
+    pub(crate) events: Vec<Entry<EventFn>>,
     pub(crate) fleet_callbacks: FleetCallbacks,
 }
 
@@ -182,6 +187,7 @@ impl Registry {
             tournament_reset: None,
             tournament_end: None,
             matches: Vec::new(),
+            events: Vec::new(),
             fleet_callbacks,
         };
         let mut problems = Vec::new();
@@ -467,6 +473,28 @@ impl Registry {
     }
 
     /// Whether a matchmaker-matched hook is registered.
+    /// Whether any event handler is registered.
+    pub fn has_event_handlers(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Hands `event` to every event handler, one after the other; a failing handler is logged
+    /// and the others still run.
+    pub async fn dispatch_event(&self, mut ctx: Context, event: api::Event) {
+        ctx.mode = ExecutionMode::Event;
+        for entry in &self.events {
+            let mut ctx = ctx.clone();
+            ctx.logger = entry.logger.clone();
+            let (f, nk, event) = (entry.f.clone(), self.nk.clone(), event.clone());
+            let what = "event handler";
+            if let Err(e) =
+                guarded(&entry.logger, what, async move { f(ctx, nk, event).await }).await
+            {
+                entry.logger.warn(format_args!("{what} failed: {e}"));
+            }
+        }
+    }
+
     /// The registered match handlers, by name, for the server's match registry.
     pub fn match_handlers(&self) -> impl Iterator<Item = (&str, &MatchFactory)> {
         self.matches.iter().map(|(name, f, _)| (name.as_str(), f))

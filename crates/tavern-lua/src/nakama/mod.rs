@@ -5,9 +5,11 @@
 
 mod accounts;
 mod channels;
+mod crypto;
 mod friends;
 mod groups;
 mod leaderboards;
+mod node;
 mod notifications;
 mod parties;
 mod storage;
@@ -92,6 +94,8 @@ pub(crate) fn module(lua: &Lua) -> mlua::Result<Table> {
     server(lua, &nk)?;
     outbound(lua, &nk)?;
     fleet(lua, &nk)?;
+    crypto::register(lua, &nk)?;
+    node::register(lua, &nk)?;
     storage::register(lua, &nk)?;
     wallet::register(lua, &nk)?;
     friends::register(lua, &nk)?;

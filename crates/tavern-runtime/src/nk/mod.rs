@@ -5,9 +5,11 @@
 
 mod accounts;
 mod channels;
+mod events;
 mod friends;
 mod groups;
 mod leaderboards;
+mod metrics;
 mod notifications;
 mod parties;
 mod storage;
@@ -20,6 +22,7 @@ pub use channels::{ChannelSender, ChannelType, ChannelsBackend};
 pub use friends::{FriendsBackend, FriendsChange};
 pub use groups::{GroupCreate, GroupUpdate, GroupUsersChange, GroupsBackend, GroupsFilter};
 pub use leaderboards::{LeaderboardCreate, LeaderboardRecordWrite, LeaderboardsBackend};
+pub use metrics::CUSTOM_PREFIX;
 pub use notifications::{NotificationDelete, NotificationSend, NotificationsBackend};
 pub use parties::PartiesBackend;
 pub use storage::{SYSTEM_USER_ID, StorageBackend, StorageDelete, StorageRead, StorageWrite};
@@ -37,6 +40,7 @@ use std::sync::{Arc, RwLock};
 use crate::api;
 use crate::fleet::Fleet;
 use crate::http::{HttpRequest, HttpResponse};
+use crate::localcache::LocalCache;
 use crate::{Code, RuntimeError};
 
 /// A boxed, sendable future: what the server's side of [`Nk`] returns.
@@ -131,6 +135,8 @@ pub trait NkBackend: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<HttpResponse, RuntimeError>> {
         unavailable()
     }
+    /// Queues `event` for the registered event handlers; without a server it is dropped.
+    fn event(&self, _event: api::Event) {}
 
     // Each social domain's functions, in a trait of its own (one file per domain in
     // `nk/`). A backend without a domain (a test fake) keeps the default `None`, and the
@@ -233,6 +239,7 @@ pub struct Nk {
     backend: Arc<dyn NkBackend>,
     database: Database,
     fleet: Arc<RwLock<Option<Fleet>>>,
+    localcache: Arc<LocalCache>,
 }
 
 impl Nk {
@@ -242,6 +249,7 @@ impl Nk {
             backend,
             database,
             fleet: Arc::new(RwLock::new(None)),
+            localcache: Arc::default(),
         }
     }
 
@@ -274,6 +282,11 @@ impl Nk {
             .fleet
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(fleet);
+    }
+
+    /// The node's local cache, shared by every runtime of this node.
+    pub fn localcache(&self) -> &LocalCache {
+        &self.localcache
     }
 
     /// The server's database, for custom SQL.

@@ -5,6 +5,7 @@ pub mod account;
 pub mod authenticate;
 pub mod call_info;
 pub mod error;
+pub mod event;
 pub mod extract;
 pub mod health;
 pub mod hooks;
@@ -89,6 +90,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(link_providers::unlink_steam),
         )
         .route("/v2/session/logout", post(session::logout))
+        .route("/v2/event", post(event::event))
         .route(
             "/v2/account",
             get(account::get)

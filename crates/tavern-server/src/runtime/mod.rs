@@ -1,6 +1,7 @@
 //! The runtime host: the modules' callbacks loaded at start, and the calls the REST API and
 //! the realtime socket make into them.
 
+mod events;
 mod http_client;
 mod nk_accounts;
 pub(crate) mod nk_backend;
@@ -8,7 +9,7 @@ pub(crate) mod nk_backend;
 use std::sync::Arc;
 
 use tavern_config::Config;
-use tavern_proto::realtime;
+use tavern_proto::{api, realtime};
 use tavern_runtime::registry::{LoadError, Registry, RpcError, RuntimeSetup};
 use tavern_runtime::{
     Caller, Context, Database, ExecutionMode, FleetManager, Module, Nk, RuntimeError, UserSession,
@@ -24,6 +25,7 @@ pub struct RuntimeHost {
     registry: Registry,
     nk: Arc<ServerNk>,
     leaderboards: Arc<Leaderboards>,
+    events: events::EventQueue,
 }
 
 impl RuntimeHost {
@@ -83,6 +85,7 @@ impl RuntimeHost {
             registry,
             nk: backend,
             leaderboards,
+            events: events::EventQueue::default(),
         })
     }
 
@@ -103,6 +106,11 @@ impl RuntimeHost {
     /// The registered callbacks, for the typed hook calls (`before`, `after`, ...).
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// Hands `event` to the modules' event handlers (after this call returns).
+    pub fn event(&self, state: &Arc<crate::state::AppState>, ctx: Context, event: api::Event) {
+        self.events.dispatch(state, ctx, event);
     }
 
     /// A fresh context for `mode` on this node, with no caller and no request.

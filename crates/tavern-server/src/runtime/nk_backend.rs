@@ -189,6 +189,13 @@ impl NkBackend for ServerNk {
         Box::pin(super::http_client::send(request))
     }
 
+    fn event(&self, event: api::Event) {
+        if let Ok(state) = self.state() {
+            let ctx = state.runtime.context(tavern_runtime::ExecutionMode::Event);
+            state.runtime.event(&state, ctx, event);
+        }
+    }
+
     // Each social domain implements its trait in its own folder (`social/<domain>/nk.rs`).
 
     fn storage(&self) -> Option<&dyn StorageBackend> {
