@@ -47,6 +47,30 @@ pub enum ParseErrorKind {
     /// the range of nanosecond timestamps, or leaves both ends open.
     #[error("invalid date {0:?}")]
     InvalidDate(String),
+    /// Tavern's bound: a query string longer than this many bytes.
+    #[error("query longer than {max} bytes")]
+    TooLong {
+        /// [`crate::MAX_QUERY_BYTES`].
+        max: usize,
+    },
+    /// Tavern's bound: more clauses than this.
+    #[error("more than {max} clauses")]
+    TooManyClauses {
+        /// [`crate::MAX_CLAUSES`].
+        max: usize,
+    },
+    /// Tavern's bound: more wildcard, regex and fuzzy clauses than this.
+    #[error("more than {max} wildcard, regular expression or fuzzy clauses")]
+    TooManyPatterns {
+        /// [`crate::MAX_PATTERN_CLAUSES`].
+        max: usize,
+    },
+    /// Tavern's bound: a fuzzy term longer than this many characters.
+    #[error("fuzzy term longer than {max} characters")]
+    FuzzyTermTooLong {
+        /// [`crate::MAX_FUZZY_TERM_CHARS`].
+        max: usize,
+    },
     /// A `/regex/` (or the regex made from a wildcard) that does not compile
     /// or uses a feature term automata cannot run (anchors, word boundaries,
     /// lazy repetition).

@@ -69,4 +69,7 @@ mod render;
 pub use document::Document;
 pub use error::{ParseError, ParseErrorKind};
 pub use index::{Index, Search};
+pub use parser::{
+    MAX_CLAUSES, MAX_FUZZY_TERM_CHARS, MAX_PATTERN_CLAUSES, MAX_QUERY_BYTES, MAX_REGEX_BYTES,
+};
 pub use query::{Clause, Occur, Query, RangeOp};

@@ -23,11 +23,31 @@ use crate::query::{
     Clause, ClauseKind, Occur, Query, QueryKind, RangeBound, RangeOp, number_key, numeric_range,
 };
 
+/// Tavern's bounds on a query (Nakama has none), so one request's parse and evaluation stay
+/// small: its length in bytes,
+pub const MAX_QUERY_BYTES: usize = 4096;
+/// its clauses,
+pub const MAX_CLAUSES: usize = 64;
+/// its wildcard, regex and fuzzy clauses (the ones that cost more than a lookup),
+pub const MAX_PATTERN_CLAUSES: usize = 8;
+/// the length of a fuzzy term (its cost grows with the square of it),
+pub const MAX_FUZZY_TERM_CHARS: usize = 64;
+/// and the size of a compiled regular expression (`regex`'s own limit is 10 MiB).
+pub const MAX_REGEX_BYTES: usize = 256 * 1024;
+
 pub(crate) fn parse(input: &str) -> Result<Query, ParseError> {
     match input {
         "" => return Ok(Query::match_none()),
         "*" => return Ok(Query::match_all()),
         _ => {}
+    }
+    if input.len() > MAX_QUERY_BYTES {
+        return Err(ParseError::new(
+            ParseErrorKind::TooLong {
+                max: MAX_QUERY_BYTES,
+            },
+            MAX_QUERY_BYTES,
+        ));
     }
     let tokens = tokenize(input)?;
     let mut parser = Parser {
@@ -36,8 +56,31 @@ pub(crate) fn parse(input: &str) -> Result<Query, ParseError> {
         end: input.len(),
     };
     let mut clauses = Vec::new();
+    let mut patterns = 0;
     loop {
-        clauses.push(parser.part()?);
+        let offset = parser.offset();
+        let clause = parser.part()?;
+        if matches!(
+            clause.kind,
+            ClauseKind::Fuzzy { .. } | ClauseKind::Wildcard { .. } | ClauseKind::Regex { .. }
+        ) {
+            patterns += 1;
+            if patterns > MAX_PATTERN_CLAUSES {
+                return Err(ParseError::new(
+                    ParseErrorKind::TooManyPatterns {
+                        max: MAX_PATTERN_CLAUSES,
+                    },
+                    offset,
+                ));
+            }
+        }
+        clauses.push(clause);
+        if clauses.len() > MAX_CLAUSES {
+            return Err(ParseError::new(
+                ParseErrorKind::TooManyClauses { max: MAX_CLAUSES },
+                offset,
+            ));
+        }
         if parser.pos == tokens.len() {
             break;
         }
@@ -229,6 +272,11 @@ impl<'a> Parser<'a> {
         if !(0.0..=2.0).contains(&distance) {
             return Err(invalid());
         }
+        if word.chars().count() > MAX_FUZZY_TERM_CHARS {
+            return Err(self.error(ParseErrorKind::FuzzyTermTooLong {
+                max: MAX_FUZZY_TERM_CHARS,
+            }));
+        }
         self.pos += 1;
         Ok(ClauseKind::Fuzzy {
             term: word.to_owned(),
@@ -368,9 +416,14 @@ fn check_automaton_friendly(hir: &regex_syntax::hir::Hir) -> Result<(), String> 
     }
 }
 
-/// A regex that must match the whole keyword.
+/// A regex that must match the whole keyword, within [`MAX_REGEX_BYTES`].
 fn anchored(pattern: &str) -> Result<Regex, String> {
-    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())
+    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .size_limit(MAX_REGEX_BYTES)
+        .dfa_size_limit(MAX_REGEX_BYTES)
+        .nest_limit(64)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -459,6 +512,37 @@ mod tests {
             ParseErrorKind::InvalidRegex { .. }
         ));
         assert!(matches!(err("f:/(a/"), ParseErrorKind::InvalidRegex { .. }));
+        assert!(matches!(
+            err("f:/((a{1,100}){1,100}){1,100}/"),
+            ParseErrorKind::InvalidRegex { .. }
+        ));
+    }
+
+    #[test]
+    fn bounds() {
+        let long = format!("f:{}", "a".repeat(MAX_QUERY_BYTES));
+        assert!(matches!(err(&long), ParseErrorKind::TooLong { .. }));
+        let many = (0..=MAX_CLAUSES)
+            .map(|i| format!("f:{i}"))
+            .collect::<Vec<_>>();
+        assert!(matches!(
+            err(&many.join(" ")),
+            ParseErrorKind::TooManyClauses { .. }
+        ));
+        assert!(parse(&many[..MAX_CLAUSES].join(" ")).is_ok());
+        let patterns = (0..=MAX_PATTERN_CLAUSES)
+            .map(|i| format!("f:a{i}*"))
+            .collect::<Vec<_>>();
+        assert!(matches!(
+            err(&patterns.join(" ")),
+            ParseErrorKind::TooManyPatterns { .. }
+        ));
+        assert!(parse(&patterns[..MAX_PATTERN_CLAUSES].join(" ")).is_ok());
+        let fuzzy = format!("f:{}~2", "a".repeat(MAX_FUZZY_TERM_CHARS + 1));
+        assert!(matches!(
+            err(&fuzzy),
+            ParseErrorKind::FuzzyTermTooLong { .. }
+        ));
         assert_eq!(err("a \"b"), ParseErrorKind::UnterminatedPhrase);
         let long = format!("f:{}", "9".repeat(400));
         assert!(matches!(err(&long), ParseErrorKind::InvalidNumber(_)));

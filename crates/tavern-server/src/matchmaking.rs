@@ -45,7 +45,14 @@ impl MatchmakerHost {
                 ticker.tick().await;
                 let started = std::time::Instant::now();
                 let now = now_unix_nanos();
-                let groups = state.matchmaker.pool().process(now);
+                // Off the async workers: a pass over a large pool with costly queries
+                // must not hold up requests, sockets and match ticks.
+                let pass = state.clone();
+                let Ok(groups) =
+                    tokio::task::spawn_blocking(move || pass.matchmaker.pool().process(now)).await
+                else {
+                    continue;
+                };
                 if let Some(metrics) = crate::telemetry::get() {
                     metrics
                         .matchmaker_pass

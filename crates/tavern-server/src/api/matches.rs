@@ -11,6 +11,7 @@ use super::extract::{Params, Session};
 use crate::matches::ListRequest;
 use crate::realtime::stream::StreamMode;
 use crate::state::AppState;
+use tokio::sync::Semaphore;
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
@@ -19,7 +20,7 @@ pub async fn list(
 ) -> Result<Json<api::MatchList>, ApiError> {
     let request = list_request(&params)?;
     Ok(Json(api::MatchList {
-        matches: list_matches(&state, &request)?,
+        matches: list_matches(state, request).await?,
     }))
 }
 
@@ -89,8 +90,26 @@ pub fn validate(
     Ok(())
 }
 
-/// Lists authoritative and relayed matches for a validated request.
-pub fn list_matches(state: &AppState, request: &ListRequest) -> Result<Vec<api::Match>, ApiError> {
+/// Listings (query parse and evaluation) running at once; more wait their turn.
+static LISTINGS: Semaphore = Semaphore::const_new(2);
+
+/// Lists authoritative and relayed matches for a validated request, on the blocking pool and
+/// at most [`LISTINGS`] at once, so an expensive query never holds up the async workers (other
+/// requests, sockets, match ticks).
+pub async fn list_matches(
+    state: Arc<AppState>,
+    request: ListRequest,
+) -> Result<Vec<api::Match>, ApiError> {
+    let _turn = LISTINGS
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("match listing unavailable"))?;
+    tokio::task::spawn_blocking(move || list_now(&state, &request))
+        .await
+        .map_err(|_| ApiError::internal("match listing failed"))?
+}
+
+fn list_now(state: &AppState, request: &ListRequest) -> Result<Vec<api::Match>, ApiError> {
     state
         .matches
         .list(request, || {

@@ -170,7 +170,7 @@ impl NkBackend for ServerNk {
                 max_size: filter.max_size.map(|n| n as usize),
                 query: filter.query,
             };
-            Ok(list_matches(&state, &request)?)
+            Ok(list_matches(state, request).await?)
         })
     }
 
