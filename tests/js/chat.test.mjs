@@ -322,6 +322,22 @@ for (const format of ["json", "protobuf"]) {
       }
     });
 
+    test("group channels: members join, write and read the history; others are refused", async () => {
+      const a = await player();
+      const outsider = await player();
+      const group = await client.createGroup(a.session, { name: uniqueName("g"), open: true });
+      const { id } = await a.socket.joinChat(group.id, GROUP, true, false);
+      assert.equal(id, `3.${group.id}..`);
+      const ack = await a.socket.writeChatMessage(id, { to: "group" });
+      assert.equal(ack.group_id, group.id);
+      const history = await client.listChannelMessages(a.session, id, 100, true);
+      const mine = history.messages.find((m) => m.message_id === ack.message_id);
+      assert.equal(mine.group_id, group.id);
+      assert.deepEqual(mine.content, { to: "group" });
+      await socketRejects(outsider.socket.joinChat(group.id, GROUP, true, false), 3, "Group not found: Invalid channel target");
+      await rejectsWith(client.listChannelMessages(outsider.session, id, 10), 400, 3, "Group not found.");
+    });
+
     test("bad input gets Nakama's errors and the socket stays open", async () => {
       const a = await player();
       const { id } = await a.socket.joinChat(uniqueName("room"), ROOM, true, false);
