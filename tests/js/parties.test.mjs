@@ -1,7 +1,7 @@
 // Parties with the official client over JSON and protobuf sockets: create, join (open and
 // closed), join requests, accept, remove, promote, leave and leader hand-over, close, party data,
-// the presence and leader events every member gets, and Nakama's errors for bad requests (the
-// socket stays open).
+// the presence and leader events every member gets, the party matchmaker (a party matched as one
+// unit with solo players), and Nakama's errors for bad requests (the socket stays open).
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -345,6 +345,115 @@ for (const format of ["json", "protobuf"]) {
         "Error accepting party join request: party full",
       );
       await rejectsWithError(c.socket.joinParty(party.party_id), 3, "Error joining party: party full");
+    });
+
+    test("party matchmaker: a party of 2 and 2 solo players make one 4-player match", async () => {
+      const [a, b, c, d] = [await player(), await player(), await player(), await player()];
+      const party = await create(a, true, 2);
+      await b.socket.joinParty(party.party_id);
+      b.sessionId = (await b.events.next("onparty")).self.session_id;
+      const mode = uniqueName("m");
+      const query = `+properties.mode:${mode}`;
+      await rejectsWithError(
+        b.socket.addMatchmakerParty(party.party_id, query, 4, 4, { mode }),
+        3,
+        "Error adding party to matchmaker: party leader only",
+      );
+      // The leader gets the ticket in the answer, every other member as an event.
+      const ticket = await a.socket.addMatchmakerParty(party.party_id, query, 4, 4, { mode });
+      assert.equal(ticket.party_id, party.party_id);
+      assert.match(ticket.ticket, UUID_RE);
+      const told = await b.events.next("onpartymatchmakerticket");
+      assert.deepEqual({ party_id: told.party_id, ticket: told.ticket }, { party_id: party.party_id, ticket: ticket.ticket });
+      await sleep(100);
+      a.events.none("onpartymatchmakerticket");
+      // A party's ticket is not the leader's own to remove.
+      await rejectsWithError(a.socket.removeMatchmaker(ticket.ticket), 3, "Matchmaker ticket not found");
+
+      const solo = [];
+      for (const p of [c, d]) {
+        solo.push((await p.socket.addMatchmaker(query, 4, 4, { mode })).ticket);
+      }
+      const matched = [];
+      for (const p of [a, b, c, d]) {
+        matched.push(await p.events.next("onmatchmakermatched", () => true, 8000));
+      }
+      const [ma, mb, mc, md] = matched;
+      for (const m of matched) {
+        assert.equal(m.users.length, 4, JSON.stringify(m));
+        assert.ok(m.token, JSON.stringify(m));
+        assert.equal(m.token, ma.token);
+        assert.deepEqual(
+          m.users.map((u) => u.presence.user_id).sort(),
+          [a, b, c, d].map((p) => p.session.user_id).sort(),
+        );
+        const inParty = m.users.filter((u) => u.party_id === party.party_id).map((u) => u.presence.user_id);
+        assert.deepEqual(inParty.sort(), [a.session.user_id, b.session.user_id].sort());
+      }
+      assert.equal(ma.ticket, ticket.ticket);
+      assert.equal(mb.ticket, ticket.ticket);
+      assert.equal(ma.self.presence.user_id, a.session.user_id);
+      assert.equal(mb.self.presence.user_id, b.session.user_id);
+      assert.equal(mb.self.party_id, party.party_id);
+      assert.equal(mc.ticket, solo[0]);
+      assert.equal(md.ticket, solo[1]);
+      assert.ok(!mc.self.party_id);
+      assert.equal(mc.self.string_properties.mode, mode);
+    });
+
+    test("party matchmaker: remove, a member leaving or joining removes the ticket, bad input", async () => {
+      const [a, b, c] = [await player(), await player(), await player()];
+      const party = await create(a, true, 3);
+      await b.socket.joinParty(party.party_id);
+      await b.events.next("onparty");
+      const query = `+properties.mode:${uniqueName("m")}`;
+      const first = await a.socket.addMatchmakerParty(party.party_id, query, 3, 3);
+      await rejectsWithError(
+        b.socket.removeMatchmakerParty(party.party_id, first.ticket),
+        3,
+        "Error closing party: party leader only",
+      );
+      assertEmpty(await a.socket.removeMatchmakerParty(party.party_id, first.ticket));
+      await rejectsWithError(
+        a.socket.removeMatchmakerParty(party.party_id, first.ticket),
+        3,
+        "Error closing party: matchmaker ticket not found",
+      );
+      // A member joining, or leaving, takes the party's tickets out.
+      const second = await a.socket.addMatchmakerParty(party.party_id, query, 3, 3);
+      await c.socket.joinParty(party.party_id);
+      await c.events.next("onparty");
+      await rejectsWithError(
+        a.socket.removeMatchmakerParty(party.party_id, second.ticket),
+        3,
+        "Error closing party: matchmaker ticket not found",
+      );
+      const third = await a.socket.addMatchmakerParty(party.party_id, query, 3, 3);
+      await b.socket.leaveParty(party.party_id);
+      await a.events.next("onpartypresence", (e) => e.leaves?.length);
+      await rejectsWithError(
+        a.socket.removeMatchmakerParty(party.party_id, third.ticket),
+        3,
+        "Error closing party: matchmaker ticket not found",
+      );
+      // Bad input.
+      await rejectsWithError(
+        a.socket.addMatchmakerParty(party.party_id, query, 1, 3),
+        3,
+        "Invalid minimum count, must be >= 2",
+      );
+      await rejectsWithError(
+        a.socket.addMatchmakerParty(party.party_id, "+properties.x:/[/", 2, 3),
+        3,
+        "Error adding party to matchmaker: matchmaker query invalid",
+      );
+      await rejectsWithError(
+        a.socket.addMatchmakerParty("0b7d1c4e-8a3f-4b8e-9c1d-2e3f4a5b6c7d.nakama", query, 2, 3),
+        3,
+        "Error adding party to matchmaker: party not found",
+      );
+      await rejectsWithError(a.socket.removeMatchmakerParty(party.party_id, ""), 3, "Invalid matchmaker ticket");
+      await rejectsWithError(a.socket.removeMatchmakerParty("bad", "t"), 3, "Invalid party ID");
     });
 
     test("bad input: Nakama's errors, and the socket stays open", async () => {

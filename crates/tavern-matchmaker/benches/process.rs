@@ -40,6 +40,7 @@ fn request(i: usize) -> TicketRequest {
             node: "tavern".into(),
         },
         party_id: None,
+        others: Vec::new(),
         min_count: 2,
         max_count: if i.is_multiple_of(2) { 2 } else { 4 },
         count_multiple: None,

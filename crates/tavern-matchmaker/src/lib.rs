@@ -23,6 +23,7 @@
 //!     let req = TicketRequest {
 //!         presence,
 //!         party_id: None,
+//!         others: Vec::new(),
 //!         min_count: 2,
 //!         max_count: 2,
 //!         count_multiple: None,
@@ -38,8 +39,9 @@
 //! assert!(mm.is_empty());
 //! ```
 //!
-//! Not supported: party tickets holding several presences
-//! (`party_matchmaker_add`), and Nakama's custom matchmaker functions.
+//! Party tickets (`party_matchmaker_add`) hold every member: a group's size
+//! counts presences, and each member gets an entry when matched. Not
+//! supported: Nakama's custom matchmaker functions.
 
 mod config;
 mod hits;

@@ -1,5 +1,8 @@
 //! One matching pass, following Nakama's default algorithm.
 //!
+//! Sizes count presences: a party ticket brings all its members to a group,
+//! and no two tickets of a group share a session.
+//!
 //! Each active ticket, oldest first, counts one more interval and searches
 //! the pool with its query plus the count ranges (a candidate's
 //! `min_count` at least its own, `max_count` at most its own). Hits come in
@@ -16,8 +19,10 @@
 //! interval, once the hits run out, the largest group reaching its
 //! `min_count` is taken. A group whose size is not a multiple of the
 //! searcher's `count_multiple` first drops its oldest tickets (as many as
-//! the remainder). Every member must accept the final size. Matched
-//! tickets leave the pool at once.
+//! the remainder; with party tickets, the oldest tickets no bigger than what
+//! is left to drop, and no group when that cannot come out even). Every
+//! member must accept the final size. Matched tickets leave the pool at
+//! once.
 
 use std::cmp::Reverse;
 
@@ -29,6 +34,8 @@ use crate::ticket::{Entry, Ticket};
 /// Tickets a searcher has picked so far for one group.
 struct Group {
     members: Vec<u64>,
+    /// The members' presences.
+    size: usize,
     /// The smallest `max_count` among the members.
     cap: i32,
 }
@@ -36,7 +43,8 @@ struct Group {
 impl Matchmaker {
     /// Runs one pass at `now` (Unix nanoseconds) and returns the matched
     /// groups; their tickets have left the pool. Each group lists the
-    /// tickets the searcher picked, in the order picked, then the searcher.
+    /// tickets the searcher picked, in the order picked, then the searcher,
+    /// each as one entry per presence.
     ///
     /// A ticket searches in at most `max_intervals` passes (one if its
     /// `min_count` equals its `max_count`); after that it stays in the pool
@@ -59,7 +67,10 @@ impl Matchmaker {
             let Some(members) = self.search(key, last) else {
                 continue;
             };
-            let group: Vec<Entry> = members.into_iter().map(|k| self.take(k).entry).collect();
+            let group: Vec<Entry> = members
+                .into_iter()
+                .flat_map(|k| self.take(k).into_entries())
+                .collect();
             for entry in &group {
                 self.completions.record(Completion {
                     create_time: entry.create_time,
@@ -78,19 +89,20 @@ impl Matchmaker {
         let me = &self.tickets[&key];
         let mutual = self.config.rev_precision;
         let max = me.max_count as usize;
+        let mine = me.count();
         let mut groups: Vec<Group> = Vec::new();
         for hit in Hits::new(&self.index, &me.search, me.top_score) {
             if hit == key {
                 continue;
             }
             let other = &self.tickets[&hit];
-            if other.session() == me.session() || (mutual && !other.query.matches(&me.doc)) {
+            if other.shares_session(me) || (mutual && !other.query.matches(&me.doc)) {
                 continue;
             }
             // With the hit and the searcher, a group may not outgrow the
             // smallest `max_count` among its members.
             let fits = |group: &Group| {
-                let size = group.members.len() + 2;
+                let size = group.size + other.count() + mine;
                 size <= max
                     && size <= group.cap.min(other.max_count) as usize
                     && group
@@ -102,18 +114,20 @@ impl Matchmaker {
                 Some(at) => {
                     let group = &mut groups[at];
                     group.members.push(hit);
+                    group.size += other.count();
                     group.cap = group.cap.min(other.max_count);
                     at
                 }
                 None => {
                     groups.push(Group {
                         members: vec![hit],
+                        size: other.count(),
                         cap: other.max_count,
                     });
                     groups.len() - 1
                 }
             };
-            if groups[at].members.len() + 1 == max
+            if groups[at].size + mine == max
                 && let Some(members) = self.complete(key, &groups[at].members)
             {
                 return Some(members);
@@ -123,16 +137,16 @@ impl Matchmaker {
             return None;
         }
         // Stable: among equal sizes the group started first wins.
-        groups.sort_by_key(|group| Reverse(group.members.len()));
+        groups.sort_by_key(|group| Reverse(group.size));
         groups
             .iter()
-            .filter(|group| group.members.len() + 1 >= me.min_count as usize)
+            .filter(|group| group.size + mine >= me.min_count as usize)
             .find_map(|group| self.complete(key, &group.members))
     }
 
     /// True if two tickets may be in one group.
     fn compatible(&self, a: &Ticket, b: &Ticket) -> bool {
-        a.session() != b.session()
+        !a.shares_session(b)
             && (!self.config.rev_precision || (a.query.matches(&b.doc) && b.query.matches(&a.doc)))
     }
 
@@ -141,17 +155,33 @@ impl Matchmaker {
     fn complete(&self, key: u64, picked: &[u64]) -> Option<Vec<u64>> {
         let me = &self.tickets[&key];
         let mut members = picked.to_vec();
-        let rem = (members.len() + 1) % me.count_multiple as usize;
+        let count = |k: &u64| self.tickets[k].count();
+        let total: usize = members.iter().map(count).sum::<usize>() + me.count();
+        let mut rem = total % me.count_multiple as usize;
         if rem != 0 {
-            // Nakama drops the tickets, as many as the remainder, whose
+            // Nakama drops the tickets adding up to the remainder whose
             // average creation time is the oldest: with one presence per
-            // ticket, the oldest ones. Keys grow with creation time.
+            // ticket, the oldest ones. Tavern takes the oldest tickets no
+            // bigger than what is left to drop. Keys grow with creation time.
             let mut by_age = members.clone();
             by_age.sort_unstable();
-            let dropped = &by_age[..rem];
+            let mut dropped = Vec::new();
+            for k in by_age {
+                if rem == 0 {
+                    break;
+                }
+                if count(&k) <= rem {
+                    rem -= count(&k);
+                    dropped.push(k);
+                }
+            }
+            if rem != 0 {
+                return None;
+            }
             members.retain(|k| !dropped.contains(k));
         }
-        let size = i32::try_from(members.len() + 1).ok()?;
+        let size = members.iter().map(count).sum::<usize>() + me.count();
+        let size = i32::try_from(size).ok()?;
         let fits =
             me.accepts_size(size) && members.iter().all(|k| self.tickets[k].accepts_size(size));
         fits.then(|| {

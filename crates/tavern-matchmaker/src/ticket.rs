@@ -16,12 +16,18 @@ pub struct Presence {
     pub node: String,
 }
 
-/// A `matchmaker_add` request from one session.
+/// A `matchmaker_add` request from one session, or a
+/// `party_matchmaker_add` for a whole party.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketRequest {
+    /// The session asking; for a party, its first member.
     pub presence: Presence,
-    /// Indexed as `party_id`; a ticket never matches tickets of its own
-    /// party. Party tickets with several presences are not supported.
+    /// A party ticket's other members (empty for a solo ticket): every
+    /// presence counts towards a group's size and each gets an entry when
+    /// matched.
+    pub others: Vec<Presence>,
+    /// Set for a party ticket, which only the party may remove. Indexed as
+    /// `party_id`; a ticket never matches tickets of its own party.
     pub party_id: Option<String>,
     pub min_count: i32,
     pub max_count: i32,
@@ -33,8 +39,8 @@ pub struct TicketRequest {
     pub numeric_properties: HashMap<String, f64>,
 }
 
-/// One matched ticket, as delivered in `matchmaker_matched` and to the
-/// matched hook.
+/// One matched presence of a ticket (a party ticket has one per member),
+/// as delivered in `matchmaker_matched` and to the matched hook.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub ticket: String,
@@ -49,7 +55,10 @@ pub struct Entry {
 /// A ticket in the pool.
 #[derive(Debug)]
 pub(crate) struct Ticket {
+    /// The entry of the first presence.
     pub(crate) entry: Entry,
+    /// A party ticket's other presences.
+    pub(crate) others: Vec<Presence>,
     pub(crate) min_count: i32,
     pub(crate) max_count: i32,
     pub(crate) count_multiple: i32,
@@ -90,6 +99,7 @@ impl Ticket {
             search = search.exclude(Clause::term("party_id", party));
         }
         let top_score = crate::hits::top_score(&search);
+        let others = req.others;
         Ticket {
             entry: Entry {
                 ticket: id,
@@ -99,6 +109,7 @@ impl Ticket {
                 numeric_properties: req.numeric_properties,
                 create_time: created_at,
             },
+            others,
             min_count: req.min_count,
             max_count: req.max_count,
             count_multiple,
@@ -110,8 +121,34 @@ impl Ticket {
         }
     }
 
-    pub(crate) fn session(&self) -> Uuid {
-        self.entry.presence.session_id
+    /// How many presences the ticket brings to a group.
+    pub(crate) fn count(&self) -> usize {
+        1 + self.others.len()
+    }
+
+    /// The sessions of its presences.
+    pub(crate) fn sessions(&self) -> impl Iterator<Item = Uuid> + '_ {
+        std::iter::once(self.entry.presence.session_id)
+            .chain(self.others.iter().map(|p| p.session_id))
+    }
+
+    /// True if two tickets have a session in common.
+    pub(crate) fn shares_session(&self, other: &Ticket) -> bool {
+        self.sessions().any(|s| other.sessions().any(|o| o == s))
+    }
+
+    /// One entry per presence, the first presence's first.
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = Entry> {
+        let first = self.entry;
+        let rest: Vec<Entry> = self
+            .others
+            .into_iter()
+            .map(|presence| Entry {
+                presence,
+                ..first.clone()
+            })
+            .collect();
+        std::iter::once(first).chain(rest)
     }
 
     /// True if a group of `size` suits this ticket.

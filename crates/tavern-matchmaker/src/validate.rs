@@ -118,6 +118,7 @@ mod tests {
                 node: "tavern".into(),
             },
             party_id: None,
+            others: Vec::new(),
             min_count: min,
             max_count: max,
             count_multiple: multiple,

@@ -19,6 +19,7 @@ fn ticket(n: u64, min: i32, max: i32, query: &str) -> TicketRequest {
             node: "tavern".into(),
         },
         party_id: None,
+        others: Vec::new(),
         min_count: min,
         max_count: max,
         count_multiple: None,
@@ -448,4 +449,109 @@ fn stats() {
         .collect();
     created.sort();
     assert_eq!(created, (2..12).collect::<Vec<_>>());
+}
+
+/// A party ticket: session `first` leads, sessions `others` are members.
+fn party_ticket(party: &str, first: u64, others: &[u64], min: i32, max: i32) -> TicketRequest {
+    let mut req = ticket(first, min, max, "*");
+    req.party_id = Some(party.into());
+    req.others = others
+        .iter()
+        .map(|&n| ticket(n, min, max, "*").presence)
+        .collect();
+    req
+}
+
+#[test]
+fn a_party_of_two_and_two_solo_tickets_make_four() {
+    let mut mm = Matchmaker::new(Config::default());
+    let tickets = add_all(
+        &mut mm,
+        [
+            ticket(1, 4, 4, "*"),
+            party_ticket("p.n", 10, &[11], 4, 4),
+            ticket(2, 4, 4, "*"),
+        ],
+    );
+    assert_eq!(mm.len(), 3);
+    let groups = mm.process(T0 + SEC);
+    assert_eq!(sizes(&groups), [4]);
+    assert_eq!(users(&groups[0]), ["user1", "user10", "user11", "user2"]);
+    let party: Vec<&Entry> = groups[0].iter().filter(|e| e.party_id.is_some()).collect();
+    assert_eq!(party.len(), 2);
+    assert!(party.iter().all(|e| e.ticket == tickets[1]));
+    assert!(mm.is_empty());
+}
+
+#[test]
+fn a_party_too_big_for_the_room_left_waits() {
+    let mut mm = Matchmaker::new(Config::default());
+    add_all(
+        &mut mm,
+        [
+            ticket(1, 3, 3, "*"),
+            ticket(2, 3, 3, "*"),
+            party_ticket("p.n", 10, &[11], 3, 3),
+        ],
+    );
+    let groups = mm.process(T0 + SEC);
+    // 1 + 1 + 2 overshoots 3: the party matches one solo ticket.
+    assert_eq!(sizes(&groups), [3]);
+    assert_eq!(groups[0].iter().filter(|e| e.party_id.is_some()).count(), 2);
+    assert_eq!(mm.len(), 1);
+}
+
+#[test]
+fn party_tickets_belong_to_the_party() {
+    let mut mm = Matchmaker::new(Config::default());
+    let ids = add_all(
+        &mut mm,
+        [
+            party_ticket("p.n", 10, &[11], 2, 4),
+            party_ticket("p.n", 10, &[11], 2, 4),
+            party_ticket("q.n", 20, &[21], 2, 4),
+        ],
+    );
+    // Not a session's to remove, nor another party's.
+    let leader = Uuid::from_u64_pair(2, 10);
+    assert!(mm.remove(leader, &ids[0]).is_err());
+    assert!(mm.remove_party("q.n", &ids[0]).is_err());
+    assert!(mm.remove_party("p.n", "unknown").is_err());
+    mm.remove_party("p.n", &ids[0]).unwrap();
+    assert_eq!(mm.len(), 2);
+    assert_eq!(mm.remove_party_all("p.n"), 1);
+    // A member's socket closing takes the party's tickets with it.
+    assert_eq!(mm.remove_session(Uuid::from_u64_pair(2, 21)), 1);
+    assert!(mm.is_empty());
+}
+
+#[test]
+fn a_party_ticket_counts_towards_every_members_limit() {
+    let mut mm = Matchmaker::new(Config {
+        max_tickets: 1,
+        ..Config::default()
+    });
+    mm.add(ticket(11, 2, 2, "*"), T0).unwrap();
+    let err = mm
+        .add(party_ticket("p.n", 10, &[11], 2, 4), T0)
+        .unwrap_err();
+    assert_eq!(err, tavern_matchmaker::AddError::TooManyTickets);
+    mm.add(party_ticket("q.n", 20, &[21], 2, 4), T0).unwrap();
+    let err = mm
+        .add(party_ticket("q.n", 22, &[23], 2, 4), T0)
+        .unwrap_err();
+    assert_eq!(err, tavern_matchmaker::AddError::TooManyTickets);
+}
+
+#[test]
+fn two_tickets_of_one_party_never_match_each_other() {
+    let mut mm = Matchmaker::new(Config::default());
+    add_all(
+        &mut mm,
+        [
+            party_ticket("p.n", 10, &[], 2, 2),
+            party_ticket("p.n", 11, &[], 2, 2),
+        ],
+    );
+    assert!(mm.process(T0 + SEC).is_empty());
 }

@@ -89,6 +89,7 @@ fn check(specs: Vec<Vec<Spec>>, rev_precision: bool, max_intervals: u32) {
                     node: "tavern".into(),
                 },
                 party_id: None,
+                others: Vec::new(),
                 min_count: s.min,
                 max_count: s.min + s.extra,
                 count_multiple: Some(s.multiple),

@@ -26,7 +26,7 @@ pub struct AppState {
     pub realtime: Realtime,
     pub matches: Arc<MatchRegistry>,
     pub runtime: RuntimeHost,
-    pub matchmaker: MatchmakerHost,
+    pub matchmaker: Arc<MatchmakerHost>,
     pub parties: Arc<PartyRegistry>,
     pub leaderboards: Arc<Leaderboards>,
     /// Stores persisted channel messages in groups (`social/channels/writer.rs`).
@@ -43,7 +43,8 @@ impl AppState {
         );
         let config_matchmaker = config.matchmaker.clone();
         let matches = Arc::new(MatchRegistry::new(&config.name));
-        let parties = Arc::new(PartyRegistry::new(&config.name));
+        let matchmaker = Arc::new(MatchmakerHost::new(&config_matchmaker));
+        let parties = Arc::new(PartyRegistry::new(&config.name, matchmaker.clone()));
         let realtime = Realtime::new(&config.name, matches.clone(), parties.clone());
         let leaderboards = runtime.leaderboards().clone();
         AppState {
@@ -54,7 +55,7 @@ impl AppState {
             realtime,
             matches,
             runtime,
-            matchmaker: MatchmakerHost::new(&config_matchmaker),
+            matchmaker,
             parties,
             leaderboards,
             message_writer: OnceLock::new(),

@@ -67,7 +67,11 @@ mod tests {
     #[test]
     fn session_ids_are_version_1_with_a_stable_node() {
         let matches = std::sync::Arc::new(crate::matches::MatchRegistry::new("nakama"));
-        let parties = std::sync::Arc::new(crate::social::parties::PartyRegistry::new("nakama"));
+        let config = tavern_config::Matchmaker::default();
+        let matchmaker = std::sync::Arc::new(crate::matchmaking::MatchmakerHost::new(&config));
+        let parties = std::sync::Arc::new(crate::social::parties::PartyRegistry::new(
+            "nakama", matchmaker,
+        ));
         let realtime = super::Realtime::new("nakama", matches, parties);
         let a = realtime.new_session_id();
         let b = realtime.new_session_id();

@@ -26,6 +26,7 @@ pub fn add(state: &Arc<AppState>, reply: &Reply<'_>, request: MatchmakerAdd) {
             node: state.config.name.clone(),
         },
         party_id: None,
+        others: Vec::new(),
         min_count: request.min_count,
         max_count: request.max_count,
         count_multiple: request.count_multiple,

@@ -105,10 +105,8 @@ async fn dispatch(
         Message::PartyClose(m) => parties::close(state, reply, m),
         Message::PartyJoinRequestList(m) => parties::join_request_list(state, reply, m),
         Message::PartyDataSend(m) => parties::data_send(state, reply, m),
-        Message::PartyMatchmakerAdd(_) | Message::PartyMatchmakerRemove(_) => reply.error(
-            Code::RuntimeException,
-            "This realtime message is not supported by this server yet.",
-        ),
+        Message::PartyMatchmakerAdd(m) => parties::matchmaker_add(state, reply, m),
+        Message::PartyMatchmakerRemove(m) => parties::matchmaker_remove(state, reply, m),
         // Server-to-client kinds sent by a client.
         _ => {
             reply.error(Code::UnrecognizedPayload, "Unrecognized message.");

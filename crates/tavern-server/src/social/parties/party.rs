@@ -374,6 +374,16 @@ impl Party {
         }))
     }
 
+    /// `party_matchmaker_add`: the members, oldest first, all in the party's ticket.
+    pub fn matchmaker_members(&self, session_id: Uuid) -> Result<Vec<Member>, PartyError> {
+        Ok(self.as_leader(session_id)?.members.clone())
+    }
+
+    /// Fails unless the session leads the party (`party_matchmaker_remove`).
+    pub fn check_leader(&self, session_id: Uuid) -> Result<(), PartyError> {
+        self.as_leader(session_id).map(drop)
+    }
+
     /// `party_join_request_list`: the waiting requests, oldest first.
     pub fn join_requests(&self, session_id: Uuid) -> Result<Vec<UserPresence>, PartyError> {
         let state = self.as_leader(session_id)?;

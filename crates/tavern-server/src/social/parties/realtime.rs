@@ -1,17 +1,21 @@
 //! The socket side of parties: `party_create`, `party_join`, `party_leave`, `party_promote`,
-//! `party_accept`, `party_remove`, `party_close`, `party_join_request_list` and
-//! `party_data_send`, with Nakama's answers and messages.
+//! `party_accept`, `party_remove`, `party_close`, `party_join_request_list`,
+//! `party_matchmaker_add`, `party_matchmaker_remove` and `party_data_send`, with Nakama's
+//! answers and messages.
 
 use std::sync::Arc;
 
+use tavern_matchmaker::{AddError, TicketRequest};
 use tavern_proto::realtime::{
-    Party as PartyMessage, PartyAccept, PartyClose, PartyCreate, PartyDataSend, PartyJoin,
-    PartyJoinRequest, PartyJoinRequestList, PartyLeave, PartyPromote, PartyRemove, UserPresence,
+    Envelope, Party as PartyMessage, PartyAccept, PartyClose, PartyCreate, PartyDataSend,
+    PartyJoin, PartyJoinRequest, PartyJoinRequestList, PartyLeave, PartyMatchmakerAdd,
+    PartyMatchmakerRemove, PartyMatchmakerTicket, PartyPromote, PartyRemove, UserPresence,
     envelope::Message, error::Code,
 };
 
 use super::party::{Member, Party, PartyError};
 use super::registry::parse_id;
+use crate::matchmaking::now_unix_nanos;
 use crate::realtime::pipeline::Reply;
 use crate::realtime::stream::{Stream, StreamMode};
 use crate::state::AppState;
@@ -222,5 +226,103 @@ pub fn data_send(state: &Arc<AppState>, reply: &Reply<'_>, request: PartyDataSen
     ) {
         Ok(()) => reply.ack(),
         Err(e) => refuse(reply, PREFIX, e),
+    }
+}
+
+/// `party_matchmaker_add`: the leader puts the whole party into the matchmaker as one ticket;
+/// the leader gets it in the answer, every other member as an event.
+pub fn matchmaker_add(state: &Arc<AppState>, reply: &Reply<'_>, request: PartyMatchmakerAdd) {
+    const PREFIX: &str = "Error adding party to matchmaker";
+    let Some(party) = find(state, reply, &request.party_id, PREFIX) else {
+        return;
+    };
+    let session = reply.session;
+    let mut members = match party.matchmaker_members(session.id()) {
+        Ok(members) => members.into_iter(),
+        Err(e) => return refuse(reply, PREFIX, e),
+    };
+    let node = &state.config.name;
+    let presence = |m: Member| tavern_matchmaker::Presence {
+        user_id: m.user_id,
+        session_id: m.session_id,
+        username: m.username,
+        node: node.clone(),
+    };
+    // A party always has a member: the leader asking.
+    let Some(first) = members.next() else {
+        return refuse(reply, PREFIX, PartyError::NotMember);
+    };
+    let others: Vec<_> = members.map(presence).collect();
+    let recipients: Vec<_> = others
+        .iter()
+        .map(|p| p.session_id)
+        .chain(std::iter::once(first.session_id))
+        .filter(|s| *s != session.id())
+        .collect();
+    let ticket = TicketRequest {
+        presence: presence(first),
+        others,
+        party_id: Some(party.id_str.clone()),
+        min_count: request.min_count,
+        max_count: request.max_count,
+        count_multiple: request.count_multiple,
+        query: request.query,
+        string_properties: request.string_properties,
+        numeric_properties: request.numeric_properties,
+    };
+    let added = state.matchmaker.pool().add(ticket, now_unix_nanos());
+    let ticket = match added {
+        Ok(ticket) => ticket,
+        // The counts are checked with the solo ticket's messages; the rest are the
+        // matchmaker's own words after the prefix.
+        Err(e @ (AddError::Query(_) | AddError::TooManyTickets)) => {
+            let why = match e {
+                AddError::Query(_) => "matchmaker query invalid",
+                _ => "matchmaker too many tickets",
+            };
+            return reply.error(Code::BadInput, &format!("{PREFIX}: {why}"));
+        }
+        Err(e) => return reply.error(Code::BadInput, e.message()),
+    };
+    let answer = PartyMatchmakerTicket {
+        party_id: request.party_id,
+        ticket,
+    };
+    reply.send(Message::PartyMatchmakerTicket(answer.clone()));
+    if !recipients.is_empty() {
+        let event = Envelope {
+            cid: String::new(),
+            message: Some(Message::PartyMatchmakerTicket(answer)),
+        };
+        state
+            .realtime
+            .tracker
+            .send_to(&party.stream, &recipients, event);
+    }
+}
+
+/// `party_matchmaker_remove`: the leader takes one of the party's tickets back.
+pub fn matchmaker_remove(state: &Arc<AppState>, reply: &Reply<'_>, request: PartyMatchmakerRemove) {
+    // Nakama's words, the prefix of `party_close` included.
+    const PREFIX: &str = "Error closing party";
+    if request.ticket.is_empty() {
+        return reply.error(Code::BadInput, "Invalid matchmaker ticket");
+    }
+    let Some(party) = find(state, reply, &request.party_id, PREFIX) else {
+        return;
+    };
+    if let Err(e) = party.check_leader(reply.session.id()) {
+        return refuse(reply, PREFIX, e);
+    }
+    let removed = state
+        .matchmaker
+        .pool()
+        .remove_party(&party.id_str, &request.ticket);
+    match removed {
+        Ok(()) => reply.ack(),
+        Err(_) => reply.error(
+            Code::BadInput,
+            &format!("{PREFIX}: matchmaker ticket not found"),
+        ),
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use uuid::Uuid;
 
 use super::party::{Party, PartyError};
+use crate::matchmaking::MatchmakerHost;
 use crate::realtime::stream::{Presence, Stream, StreamMode};
 use crate::realtime::tracker::Tracker;
 
@@ -13,13 +14,16 @@ use crate::realtime::tracker::Tracker;
 pub struct PartyRegistry {
     node: String,
     parties: Mutex<HashMap<Uuid, Arc<Party>>>,
+    /// Holds the parties' tickets.
+    matchmaker: Arc<MatchmakerHost>,
 }
 
 impl PartyRegistry {
-    pub fn new(node: &str) -> PartyRegistry {
+    pub fn new(node: &str, matchmaker: Arc<MatchmakerHost>) -> PartyRegistry {
         PartyRegistry {
             node: node.to_owned(),
             parties: Mutex::new(HashMap::new()),
+            matchmaker,
         }
     }
 
@@ -43,15 +47,17 @@ impl PartyRegistry {
         self.lock().get(&id).cloned().ok_or(PartyError::NotFound)
     }
 
-    /// Forgets a party and takes every presence off its stream, without presence events (as
-    /// Nakama: everyone goes at once).
+    /// Forgets a party, takes every presence off its stream without presence events (as
+    /// Nakama: everyone goes at once) and its tickets out of the matchmaker.
     pub fn stop(&self, party: &Party, tracker: &Tracker) {
         self.lock().remove(&party.id);
         tracker.remove_stream(&party.stream);
+        self.matchmaker.pool().remove_party_all(&party.id_str);
     }
 
     /// Presences came onto or left a party stream (from the tracker, before it announces
-    /// them). A session both leaving and joining only changed its presence data.
+    /// them). A session both leaving and joining only changed its presence data. As Nakama,
+    /// any change of members takes the party's tickets out of the matchmaker.
     pub fn presences_changed(
         &self,
         stream: &Stream,
@@ -79,7 +85,10 @@ impl PartyRegistry {
             .collect();
         party.joined(&came, tracker);
         if !went.is_empty() && party.left(&went, tracker) {
-            self.stop(&party, tracker);
+            return self.stop(&party, tracker);
+        }
+        if !(came.is_empty() && went.is_empty()) {
+            self.matchmaker.pool().remove_party_all(&party.id_str);
         }
     }
 }
