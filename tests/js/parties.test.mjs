@@ -1,14 +1,17 @@
 // Parties with the official client over JSON and protobuf sockets: create, join (open and
 // closed), join requests, accept, remove, promote, leave and leader hand-over, close, party data,
 // the presence and leader events every member gets, the party matchmaker (a party matched as one
-// unit with solo players), and Nakama's errors for bad requests (the socket stays open).
+// unit with solo players), realtime before/after hooks on every party message (Rust; a second
+// server runs tests/lua/parties.lua), and Nakama's errors for bad requests (the socket stays
+// open).
 
 import assert from "node:assert/strict";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { WebSocketAdapterPb } from "@heroiclabs/nakama-js-protobuf";
 
 import { EVENT_WAIT_MS, UUID_RE, makeClient, text } from "./lib/client.mjs";
-import { sleep, startServer, uniqueName } from "./lib/server.mjs";
+import { repoRoot, sleep, startServer, uniqueName } from "./lib/server.mjs";
 
 const PARTY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}\.nakama$/;
 
@@ -456,6 +459,57 @@ for (const format of ["json", "protobuf"]) {
       await rejectsWithError(a.socket.removeMatchmakerParty("bad", "t"), 3, "Invalid party ID");
     });
 
+    test("realtime before and after hooks run on every party message (Rust)", async () => {
+      const [a, b] = [await player(), await player()];
+      // A before hook refusing a message: the error is the hook's, code 7 (runtime function
+      // exception), and nothing more happens.
+      await rejectsWithError(a.socket.createParty(true, 13), 7, "thirteen is unlucky");
+      const party = await create(a, false, 3);
+      await b.socket.joinParty(party.party_id);
+      b.sessionId = (await a.events.next("onpartyjoinrequest")).presences[0].session_id;
+      await a.socket.listPartyJoinRequests(party.party_id);
+      await a.socket.acceptPartyMember(party.party_id, presenceOf(b));
+      await b.events.next("onparty");
+      // A before hook rewriting a message: op code 13 arrives as 14.
+      await a.socket.sendPartyData(party.party_id, 13, "x");
+      assert.equal((await b.events.next("onpartydata")).op_code, 14);
+      await a.socket.promotePartyMember(party.party_id, presenceOf(b));
+      await a.events.next("onpartyleader");
+      await b.socket.promotePartyMember(party.party_id, presenceOf(a));
+      await a.events.next("onpartyleader", (e) => e.presence.user_id === a.session.user_id);
+      const { ticket } = await a.socket.addMatchmakerParty(party.party_id, `+properties.m:${uniqueName("m")}`, 3, 3);
+      await a.socket.removeMatchmakerParty(party.party_id, ticket);
+      await a.socket.removePartyMember(party.party_id, presenceOf(b));
+      await a.socket.closeParty(party.party_id);
+      await a.socket.leaveParty(party.party_id);
+
+      const counts = async (p) => JSON.parse((await p.socket.rpc("rust_party_hook_counts", "")).payload);
+      const mine = await counts(a);
+      const kinds = [
+        "party_create",
+        "party_join_request_list",
+        "party_accept",
+        "party_data_send",
+        "party_promote",
+        "party_matchmaker_add",
+        "party_matchmaker_remove",
+        "party_remove",
+        "party_close",
+        "party_leave",
+      ];
+      for (const kind of kinds) {
+        assert.ok(mine.before[kind] >= 1, `before ${kind}: ${JSON.stringify(mine)}`);
+        assert.ok(mine.after[kind] >= 1, `after ${kind}: ${JSON.stringify(mine)}`);
+      }
+      // The refused create ran the before hook only.
+      assert.equal(mine.before.party_create, 2);
+      assert.equal(mine.after.party_create, 1);
+      const theirs = await counts(b);
+      assert.equal(theirs.before.party_join, 1);
+      assert.equal(theirs.after.party_join, 1);
+      assert.equal(theirs.after.party_promote, 1);
+    });
+
     test("bad input: Nakama's errors, and the socket stays open", async () => {
       const a = await player();
       const unknown = "0b7d1c4e-8a3f-4b8e-9c1d-2e3f4a5b6c7d.nakama";
@@ -493,3 +547,45 @@ for (const format of ["json", "protobuf"]) {
     });
   });
 }
+
+describe("parties: Lua realtime hooks", () => {
+  let luaServer;
+  before(async () => {
+    luaServer = await startServer({
+      label: "parties-lua",
+      bundled: [],
+      args: ["--runtime.path", path.join(repoRoot, "tests", "lua")],
+    });
+  });
+  after(async () => {
+    await luaServer?.stop();
+  });
+
+  test("a Lua before hook refuses a party and rewrites party data", async () => {
+    const luaClient = makeClient(luaServer);
+    const sockets = [];
+    try {
+      const join = async () => {
+        const session = await luaClient.authenticateDevice(uniqueName("dev"), true, uniqueName("u"));
+        const socket = luaClient.createSocket(false, false);
+        const events = record(socket);
+        await socket.connect(session, false);
+        sockets.push(socket);
+        return { socket, events };
+      };
+      const [a, b] = [await join(), await join()];
+      await rejectsWithError(a.socket.createParty(true, 13), 7, "thirteen is unlucky (lua)");
+      const party = await a.socket.createParty(true, 2);
+      await b.socket.joinParty(party.party_id);
+      await b.events.next("onparty");
+      await a.socket.sendPartyData(party.party_id, 13, "x");
+      const data = await b.events.next("onpartydata");
+      assert.equal(data.op_code, 14);
+      assert.equal(text(data.data), "x");
+    } finally {
+      for (const s of sockets) {
+        s.disconnect(false);
+      }
+    }
+  });
+});

@@ -24,6 +24,8 @@
 //!   the integration tests).
 //! * [`platform_api`] — RPCs `rust_platform_*` over events (with an event handler), the local
 //!   cache, custom metrics and the crypto helpers, for the tests.
+//! * [`parties_api`] — realtime hooks on every party message (one refusing, one rewriting)
+//!   and RPC `rust_party_hook_counts`, for the tests.
 //! * [`fleet_session`] — dedicated game servers from the fleet manager for matchmaker groups
 //!   (active only when a fleet manager is registered).
 
@@ -39,6 +41,7 @@ pub mod idle_match;
 pub mod leaderboards_api;
 pub mod lobby;
 pub mod login_counter;
+pub mod parties_api;
 pub mod pingpong;
 pub mod platform_api;
 pub mod storage_api;
@@ -62,6 +65,7 @@ pub const MODULES: &[Module] = &[
     leaderboards_api::MODULE,
     friends_api::MODULE,
     platform_api::MODULE,
+    parties_api::MODULE,
 ];
 
 /// Parses an RPC payload as JSON parameters (an empty payload is `{}`).
